@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+//
+// spiped-swift: a pure-Swift, zero-dependency spiped/spipe.
+// Layers (bottom to top): SpipedCryptoHW -> SpipedCrypto -> SpipedProtocol -> SpipedNet -> spiped, spipe.
+// No package dependencies: only the Swift toolchain.
+import PackageDescription
+
+// Flags that let the hardware backend module call AES-NI / SHA-NI intrinsics.
+// Only that module is compiled with them; it is only called after run-time CPU
+// detection. Set SPIPED_PORTABLE=1 when building to leave them out entirely
+// (pure portable Swift); see DESIGN.md.
+let portableOnly = Context.environment["SPIPED_PORTABLE"] == "1"
+#if arch(x86_64)
+let hwFlags: [String] = portableOnly ? [] : ["-Xcc", "-maes", "-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-mssse3", "-Xcc", "-mpclmul"]
+#else
+let hwFlags: [String] = []
+#endif
+let hwSettings: [SwiftSetting] = hwFlags.isEmpty
+    ? [.define("SPIPED_NO_INTRINSICS")]
+    : [.unsafeFlags(hwFlags)]
+
+let package = Package(
+    name: "spiped-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "SpipedCrypto", targets: ["SpipedCrypto"]),
+        .library(name: "SpipedProtocol", targets: ["SpipedProtocol"]),
+        .library(name: "SpipedNet", targets: ["SpipedNet"]),
+        .executable(name: "spiped", targets: ["spiped"]),
+        .executable(name: "spipe", targets: ["spipe"]),
+    ],
+    targets: [
+        // Hardware kernels (AES-NI, SHA-NI): raw functions only, no policy.
+        .target(name: "SpipedCryptoHW", swiftSettings: hwSettings),
+        // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
+        // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
+        .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW"]),
+        // Sans-I/O spiped protocol: key file, handshake, packet framing.
+        .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
+        // Sockets, addresses, event loop, connection and daemon logic, CLI.
+        .target(name: "SpipedNet", dependencies: ["SpipedProtocol"]),
+        .executableTarget(name: "spiped", dependencies: ["SpipedNet"]),
+        .executableTarget(name: "spipe", dependencies: ["SpipedNet"]),
+        .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
+                          path: "Benchmarks/CryptoBench"),
+        .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto"]),
+        .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol"]),
+        .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet"]),
+    ]
+)

@@ -1,0 +1,1 @@
+print("spipe: not yet implemented")

@@ -1,0 +1,1 @@
+print("spiped: not yet implemented")
