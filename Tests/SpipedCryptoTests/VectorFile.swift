@@ -1,0 +1,97 @@
+// Reads the known-answer files in Vectors/: NIST CAVP .rsp files and the
+// cryptography-vectors .txt files share one shape ("NAME = VALUE" lines,
+// records separated by blank lines, "[SECTION]" headers, "#" comments).
+import Foundation
+
+/// One record of a vector file: its fields plus the section it sits in.
+struct VectorRecord {
+    var section: String
+    var fields: [String: String]
+    var line: Int
+
+    /// A field's raw text; records missing a field are a broken file, so the test fails loudly.
+    func text(_ name: String) -> String {
+        guard let value = fields[name] else { Issue.recordMissing(name, line); return "" }
+        return value
+    }
+
+    /// A hex field as bytes.
+    func bytes(_ name: String) -> [UInt8] { hexBytes(text(name)) }
+
+    /// A decimal field.
+    func int(_ name: String) -> Int { Int(text(name)) ?? -1 }
+}
+
+import Testing
+extension Issue {
+    static func recordMissing(_ name: String, _ line: Int) {
+        Issue.record("vector record at line \(line) has no field \(name)")
+    }
+}
+
+/// Absolute path of the repository's Vectors/ folder.
+let vectorsDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        let candidate = url.appendingPathComponent("Vectors")
+        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+    }
+    return "Vectors"
+}()
+
+/// Parses a vector file under Vectors/ (path relative to it) into records.
+/// Header lines "[ENCRYPT]" set the section; section headers with "=" in them
+/// (such as "[L = 32]") are kept as the section text too.
+func loadVectorFile(_ relativePath: String) throws -> [VectorRecord] {
+    let text = try String(contentsOfFile: vectorsDirectory + "/" + relativePath, encoding: .utf8)
+    var records: [VectorRecord] = []
+    var section = ""
+    var current: [String: String] = [:]
+    var startLine = 0
+    func flush() {
+        if !current.isEmpty { records.append(VectorRecord(section: section, fields: current, line: startLine)) }
+        current = [:]
+    }
+    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.isEmpty { flush(); continue }
+        if line.hasPrefix("#") { continue }
+        if line.hasPrefix("[") && line.hasSuffix("]") {
+            flush()
+            section = String(line.dropFirst().dropLast())
+            continue
+        }
+        guard let eq = line.firstIndex(of: "=") else { continue }
+        let name = line[..<eq].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        if current.isEmpty { startLine = index + 1 }
+        if current[name] != nil { flush(); startLine = index + 1 }  // a repeated field starts a new record
+        current[name] = value
+    }
+    flush()
+    return records
+}
+
+/// Decodes hex text (any case); an empty string or "00" with Len = 0 is handled by the caller.
+func hexBytes(_ text: String) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count / 2)
+    var high: UInt8? = nil
+    for c in text.utf8 {
+        let v: UInt8
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
+        default: continue
+        }
+        if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
+    }
+    return out
+}
+
+/// Lower-case hex of bytes, for readable failure messages.
+func hex(_ bytes: some Sequence<UInt8>) -> String {
+    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+}
