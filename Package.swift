@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, event loop, connection and daemon logic, CLI.
         .target(name: "SpipedNet", dependencies: ["SpipedProtocol"]),
-        .executableTarget(name: "spiped", dependencies: ["SpipedNet"]),
-        .executableTarget(name: "spipe", dependencies: ["SpipedNet"]),
+        .executableTarget(name: "spiped", dependencies: ["SpipedNet"], exclude: ["spiped.1"]),
+        .executableTarget(name: "spipe", dependencies: ["SpipedNet"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
                           path: "Benchmarks/CryptoBench"),
         .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto"]),

@@ -1,1 +1,10 @@
-print("spiped: not yet implemented")
+// The spiped executable: all behaviour lives in SpipedNet (runSpiped); this
+// file only passes the command line in and the exit status out.
+import SpipedNet
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+exit(runSpiped(CommandLine.arguments))

@@ -53,7 +53,9 @@ func loadVectorFile(_ relativePath: String) throws -> [VectorRecord] {
         if !current.isEmpty { records.append(VectorRecord(section: section, fields: current, line: startLine)) }
         current = [:]
     }
-    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    // Split on any line break: the CAVP SHA-256 files use CRLF, and Swift
+    // treats "\r\n" as one Character, so splitting on "\n" alone misses it.
+    for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
         let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
         if line.isEmpty { flush(); continue }
         if line.hasPrefix("#") { continue }

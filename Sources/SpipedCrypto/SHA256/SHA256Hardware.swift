@@ -1,12 +1,21 @@
-// PLACEHOLDER (owned by the hardware-backend work): SHA-256 compression with SHA-NI.
-// Until it lands, isSupported is false and SHA256 never calls compress here.
+// SHA-256 compression with the CPU's SHA extensions (x86 SHA-NI), through
+// the raw kernel of SpipedCryptoHW; SHA256 calls it for `.hardware`.
+//
+// Guarantees: same contract as the portable block function (any number of
+// whole 64-byte blocks, any alignment, no allocation, constant-time).
+// Calling `compress` where `isSupported` is false is a programming error
+// (SHA256 only selects `.hardware` after checking).
+import SpipedCryptoHW
 
 /// The SHA-256 compression function using the CPU's SHA extensions.
 enum SHA256Hardware {
-    /// Whether this CPU and build can run this variant.
-    static var isSupported: Bool { false }
+    /// Whether this CPU and build can run this variant (detected once per
+    /// process; false in builds made with `SPIPED_PORTABLE=1` and off x86_64).
+    static var isSupported: Bool { SHANI.isSupported }
+
     /// Compresses `blockCount` 64-byte blocks at `blocks` into `state` (H0...H7).
+    @inline(__always)
     static func compress(state: UnsafeMutablePointer<UInt32>, blocks: UnsafeRawPointer, blockCount: Int) {
-        preconditionFailure("SHA-NI backend not available")
+        SHANI.compress(state: state, blocks: blocks, blockCount: blockCount)
     }
 }

@@ -1,0 +1,72 @@
+// Choosing the SHA-256 block function at run time: the CPU's SHA extensions
+// (SHA256Hardware) when present, the portable Swift code otherwise.
+//
+// Guarantees: the choice is per value and made at init; a request for an
+// implementation this machine cannot run yields the portable one, never a
+// crash. Every call hands the chosen block function all whole blocks at
+// once (one dispatch per update, not per block).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension SHA256 {
+    /// The SHA-256 block functions this type can use.
+    public enum Implementation: CaseIterable, Sendable {
+        /// The CPU's SHA extensions (x86 SHA-NI); constant-time.
+        case hardware
+        /// Portable Swift; constant-time.
+        case portable
+    }
+
+    /// Whether `implementation` can run in this process (hardware needs the
+    /// CPU feature and a build that includes the hardware kernel).
+    public static func isAvailable(_ implementation: Implementation) -> Bool {
+        switch implementation {
+        case .hardware: return SHA256Hardware.isSupported
+        case .portable: return true
+        }
+    }
+
+    /// The implementation ``init()`` uses: hardware when available, else
+    /// portable. The environment variable `SPIPED_SHA256=hw|portable`, read
+    /// once per process, overrides it (`hw` without the CPU feature, or an
+    /// unknown value, gives the default rule).
+    public static var preferredImplementation: Implementation { preferred }
+
+    private static let preferred: Implementation = {
+        let fallback: Implementation = isAvailable(.hardware) ? .hardware : .portable
+        guard let raw = getenv("SPIPED_SHA256") else { return fallback }
+        switch String(cString: raw) {
+        case "portable": return .portable
+        case "hw": return fallback
+        default: return fallback
+        }
+    }()
+
+    /// Compresses `blockCount` whole blocks at `blocks` into `state`.
+    @inline(__always)
+    static func compress(_ state: inout ChainingState, blocks: UnsafeRawPointer, blockCount: Int,
+                         _ implementation: Implementation) {
+        withUnsafeMutablePointer(to: &state) { tuple in
+            // A homogeneous tuple's memory is bound to its element type.
+            let words = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: UInt32.self)
+            switch implementation {
+            case .hardware: SHA256Hardware.compress(state: words, blocks: blocks, blockCount: blockCount)
+            case .portable: compressPortable(state: words, blocks: blocks, blockCount: blockCount)
+            }
+        }
+    }
+
+    /// Compresses the 64-byte inline block `block` into `state`.
+    @inline(__always)
+    static func compress(_ state: inout ChainingState, pendingBlock block: inout BlockStorage,
+                         _ implementation: Implementation) {
+        withUnsafeBytes(of: &block) { bytes in
+            compress(&state, blocks: bytes.baseAddress.unsafelyUnwrapped, blockCount: 1, implementation)
+        }
+    }
+}

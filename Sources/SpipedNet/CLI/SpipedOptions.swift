@@ -1,0 +1,167 @@
+// The spiped command line: every option of the reference 1.6.4 plus
+// `--log-connections`, parsed by a pure function so tests need no process.
+// Order of checks, defaults and quirks follow the reference: each option at
+// most once (a repeat is refused when it is reached), `-v` prints the version
+// as soon as it is reached, malformed numbers are reported without the usage,
+// missing required options and -f with -g give the usage; `-o 0` and `-r 0`
+// mean the defaults, and `-R` is accepted together with `-r 60`.
+
+/// Everything the spiped command line says.
+public struct SpipedOptions: Sendable, Equatable {
+    /// Which way the daemon works.
+    public enum Mode: Sendable, Equatable {
+        /// `-e`: plaintext in on the source, encrypted out to the target (protocol client).
+        case encrypt
+        /// `-d`: encrypted in on the source, plaintext out to the target (protocol server).
+        case decrypt
+    }
+
+    /// True when `-v` was given: print the version and exit 0; nothing else is set.
+    public var printVersion = false
+    /// `-e` or `-d`.
+    public var mode: Mode = .encrypt
+    /// `-s`: the address to listen on.
+    public var source = ""
+    /// `-t`: the address to connect to.
+    public var target = ""
+    /// `-k`: the key file, `-` for standard input.
+    public var keyFile = ""
+    /// `-b`: local address for outgoing connections.
+    public var bindAddress: String?
+    /// `-D`: daemonize first, then retry failed DNS look-ups until they succeed.
+    public var waitForDNS = false
+    /// `-F`: stay in the foreground.
+    public var foreground = false
+    /// `-j`: no SO_KEEPALIVE.
+    public var disableKeepAlive = false
+    /// `-f`: fast handshake (no Diffie-Hellman).
+    public var fastHandshake = false
+    /// `-g`: refuse peers using `-f`.
+    public var requirePerfectForwardSecrecy = false
+    /// `-n`: simultaneous connection limit; 0 means no limit. Default 100.
+    public var maxConnections = 100
+    /// `-o`: seconds for the target connect and for the handshake. Default 5.
+    public var timeout = 5.0
+    /// `-p`: the pidfile, if given (see `pidfilePath`).
+    public var pidfile: String?
+    /// `-r`: seconds between target re-resolutions. Default 60.
+    public var resolveInterval = 60.0
+    /// `-R`: never re-resolve the target.
+    public var disableReresolution = false
+    /// `--syslog`: warnings to syslog after daemonizing.
+    public var useSyslog = false
+    /// `--log-connections`: one log line per connection event.
+    public var logConnections = false
+    /// `-u`: `user`, `:group` or `user:group` to switch to after binding.
+    public var user: String?
+
+    /// Creates the defaults.
+    public init() {}
+
+    /// The pidfile to write when daemonizing: `-p`, else `<source>.pid`.
+    public var pidfilePath: String { pidfile ?? source + ".pid" }
+
+    /// The re-resolution interval to use, nil when the target is never re-resolved.
+    public var effectiveResolveInterval: Double? { disableReresolution ? nil : resolveInterval }
+}
+
+/// The options spiped understands.
+let spipedOptionDeclarations: [OptionDeclaration] = [
+    .init(name: "-b", takesArgument: true), .init(name: "-d", takesArgument: false),
+    .init(name: "-D", takesArgument: false), .init(name: "-e", takesArgument: false),
+    .init(name: "-f", takesArgument: false), .init(name: "-F", takesArgument: false),
+    .init(name: "-g", takesArgument: false), .init(name: "-j", takesArgument: false),
+    .init(name: "-k", takesArgument: true), .init(name: "-n", takesArgument: true),
+    .init(name: "-o", takesArgument: true), .init(name: "-p", takesArgument: true),
+    .init(name: "-r", takesArgument: true), .init(name: "-R", takesArgument: false),
+    .init(name: "-s", takesArgument: true), .init(name: "--syslog", takesArgument: false),
+    .init(name: "--log-connections", takesArgument: false),
+    .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
+    .init(name: "-v", takesArgument: false),
+]
+
+/// Parses spiped's arguments (without the program name).
+///
+/// Returns the options (with `printVersion` set for `-v`) or the refusal to
+/// print; never touches the file system or the network.
+public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions, UsageError> {
+    var options = SpipedOptions()
+    var seen = Set<String>()
+    var scanner = ArgumentScanner(arguments: arguments, options: spipedOptionDeclarations)
+    let usage = UsageError(program: .spiped)
+
+    while let scanned = scanner.next() {
+        let name: String, argument: String?
+        switch scanned {
+        case let .option(n, a): (name, argument) = (n, a)
+        case let .missingArgument(n): return .failure(UsageError(program: .spiped, diagnostic: "Missing argument to \(n)"))
+        case let .illegal(n): return .failure(UsageError(program: .spiped, diagnostic: "illegal option -- \(n)"))
+        }
+        // -e and -d exclude each other exactly like a repeat does.
+        let key = (name == "-e" || name == "-d") ? "-e/-d" : name
+        if name != "-v" {
+            if seen.contains(key) { return .failure(usage) }
+            seen.insert(key)
+        }
+        let value = argument ?? ""
+        switch name {
+        case "-b": options.bindAddress = value
+        case "-d": options.mode = .decrypt
+        case "-e": options.mode = .encrypt
+        case "-D": options.waitForDNS = true
+        case "-f": options.fastHandshake = true
+        case "-F": options.foreground = true
+        case "-g": options.requirePerfectForwardSecrecy = true
+        case "-j": options.disableKeepAlive = true
+        case "-k": options.keyFile = value
+        case "-n":
+            switch NumberArgument.unsignedCount(value) {
+            case let .success(n): options.maxConnections = n > UInt64(Int.max) ? 0 : Int(n)
+            case let .failure(error): return .failure(malformed(.spiped, name, value, error))
+            }
+        case "-o":
+            switch NumberArgument.seconds(value) {
+            case let .success(s): options.timeout = s
+            case let .failure(error): return .failure(malformed(.spiped, name, value, error))
+            }
+        case "-p": options.pidfile = value
+        case "-r":
+            switch NumberArgument.seconds(value) {
+            case let .success(s): options.resolveInterval = s
+            case let .failure(error): return .failure(malformed(.spiped, name, value, error))
+            }
+        case "-R": options.disableReresolution = true
+        case "-s": options.source = value
+        case "--syslog": options.useSyslog = true
+        case "--log-connections": options.logConnections = true
+        case "-t": options.target = value
+        case "-u": options.user = value
+        case "-v":
+            var version = SpipedOptions()
+            version.printVersion = true
+            return .success(version)
+        default: return .failure(usage)
+        }
+    }
+    guard scanner.remainingOperands.isEmpty else { return .failure(usage) }
+
+    // Defaults for zero values, as the reference sets them.
+    if options.timeout == 0 { options.timeout = 5 }
+    if options.resolveInterval == 0 { options.resolveInterval = 60 }
+
+    // Sanity checks, in the reference's order; each failure prints the usage.
+    guard seen.contains("-e/-d"),
+          !(options.fastHandshake && options.requirePerfectForwardSecrecy),
+          seen.contains("-k"),
+          options.timeout > 0,
+          !(options.resolveInterval != 60 && options.disableReresolution),
+          seen.contains("-s"),
+          seen.contains("-t")
+    else { return .failure(usage) }
+    return .success(options)
+}
+
+/// The reference's message for a number it cannot read: no usage follows.
+func malformed(_ program: Program, _ option: String, _ value: String, _ error: CError) -> UsageError {
+    UsageError(program: program, diagnostic: "Error parsing argument: \(option) \(value): \(error)", showsUsage: false)
+}

@@ -1,0 +1,92 @@
+// Detaching from the terminal the way the reference does, with a stronger
+// promise: fork, and the parent exits only when the child says so: 0 once the
+// child reports it is ready to accept (or, with -D, once it has detached), 1
+// if the child fails first (its error is already on stderr). The child starts
+// a new session and writes the pidfile (the pid, no newline, as the reference
+// writes it). This must run before any thread exists: fork copies only the
+// calling thread.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The child's side of the parent's wait: report readiness once.
+public final class DaemonReadiness: @unchecked Sendable {
+    private var fd: Int32
+
+    init(fd: Int32) { self.fd = fd }
+
+    /// Tells the waiting parent to exit 0. Later calls do nothing.
+    public func signalReady() {
+        guard fd >= 0 else { return }
+        var byte: UInt8 = 0x52  // 'R'
+        _ = write(fd, &byte, 1)
+        close(fd)
+        fd = -1
+    }
+
+    /// Makes the waiting parent exit 1 (the child failed). Exiting does the same.
+    public func signalFailure() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
+}
+
+/// Forking into the background.
+public enum Daemonizer {
+    /// Forks. Returns only in the child; the parent waits for the child's
+    /// report and exits. Throws (in the original process) if fork or pipe fails.
+    public static func detach(pidfile: String) throws(DaemonError) -> DaemonReadiness {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(CError(errno))"]) }
+        // Close-on-exec: nothing we might exec may hold the parent waiting.
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let pid = fork()
+        if pid < 0 {
+            let error = CError(errno)
+            close(fds[0]); close(fds[1])
+            throw DaemonError(lines: ["Failed to daemonize: \(error)"])
+        }
+        if pid > 0 {
+            close(fds[1])
+            var byte: UInt8 = 0
+            var n: Int
+            repeat { n = read(fds[0], &byte, 1) } while n < 0 && errno == EINTR
+            // _exit: nothing of the parent's buffered state may be flushed twice.
+            _exit(n == 1 ? 0 : 1)
+        }
+        close(fds[0])
+        let readiness = DaemonReadiness(fd: fds[1])
+        _ = setsid()
+        do throws(DaemonError) {
+            try writePidfile(pidfile)
+        } catch {
+            readiness.signalFailure()
+            throw error
+        }
+        return readiness
+    }
+
+    /// Writes this process's pid to `path` (replacing any old file).
+    public static func writePidfile(_ path: String) throws(DaemonError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw DaemonError(lines: ["fopen(\(path)): \(CError(errno))", "Failed to daemonize"])
+        }
+        defer { close(fd) }
+        var text = Array(String(getpid()).utf8)
+        let written = write(fd, &text, text.count)
+        guard written == text.count else {
+            throw DaemonError(lines: ["fprintf(\(path)): \(CError(errno))", "Failed to daemonize"])
+        }
+    }
+}
+
+/// A failure while daemonizing; lines printed as `spiped: <line>`.
+public struct DaemonError: Error, Equatable, Sendable {
+    /// The diagnostic lines.
+    public let lines: [String]
+}

@@ -1,0 +1,28 @@
+// Decides whether a Unix socket path left on disk may be removed so a
+// restarted daemon can bind it again. The rule is deliberately narrow: the
+// path must be a socket (lstat, so a symlink is never followed) AND a
+// connect() to it must be refused (ECONNREFUSED: no process listens on it).
+// A regular file, a directory, a symlink, or a socket that accepts (a live
+// daemon) is never touched.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The stale Unix socket check.
+public enum StaleUnixSocket {
+    /// True only if `path` is a socket that no process accepts connections on.
+    public static func isStale(path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK else { return false }
+        guard let address = SocketAddress(unixPath: path) else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let rc = address.withSockAddr { connect(fd, $0, $1) }
+        // A blocking connect to a Unix socket answers at once: it succeeds (or
+        // fails with EAGAIN when the backlog is full) if someone listens.
+        return rc != 0 && errno == ECONNREFUSED
+    }
+}

@@ -1,0 +1,52 @@
+// State shared by all of one engine's loops: the configuration, the target
+// addresses, the loops themselves and the counters that implement -n and
+// shutdown. Everything here is immutable or atomic, so any loop thread may
+// use it; per-connection state never lives here.
+import Synchronization
+
+/// Shared, thread-safe engine state.
+final class EngineCore: Sendable {
+    let configuration: ProxyConfiguration
+    let addresses: TargetAddresses
+    let loops: [EventLoop]
+    /// The -o timeout in nanoseconds.
+    let timeoutNanoseconds: UInt64
+
+    /// Connections accepted and not yet closed (all loops; includes hand-offs in flight).
+    let openConnections = Atomic<Int>(0)
+    /// Set by the acceptor when it stopped accepting because of -n.
+    let pausedAtLimit = Atomic<Bool>(false)
+    /// Set once shutdown began: loops exit when they have no connections left.
+    let stopping = Atomic<Bool>(false)
+    /// Set by requestShutdown().
+    let shutdownRequested = Atomic<Bool>(false)
+    /// Connection numbers for logs.
+    let nextConnectionID = Atomic<UInt64>(1)
+
+    init(configuration: ProxyConfiguration, addresses: TargetAddresses, loops: [EventLoop]) {
+        self.configuration = configuration
+        self.addresses = addresses
+        self.loops = loops
+        self.timeoutNanoseconds = max(MonotonicClock.nanoseconds(configuration.timeout), 1_000_000)
+    }
+
+    /// The accepting loop.
+    var acceptLoop: EventLoop { loops[0] }
+
+    /// Called by a loop when one of its connections closed.
+    func connectionClosed(on loop: EventLoop) {
+        loop.load.subtract(1, ordering: .relaxed)
+        let remaining = openConnections.subtract(1, ordering: .sequentiallyConsistent).newValue
+        // Pairs with the acceptor's store-then-recheck of pausedAtLimit: one of the
+        // two always sees the other, so accepting can never stay paused below the limit.
+        let limit = configuration.maxConnections
+        if limit > 0, remaining < limit, pausedAtLimit.load(ordering: .sequentiallyConsistent) {
+            acceptLoop.wake()
+        }
+    }
+
+    /// Whether `loop` may leave its run loop now.
+    func loopMayExit(_ loop: EventLoop) -> Bool {
+        stopping.load(ordering: .sequentiallyConsistent) && loop.load.load(ordering: .sequentiallyConsistent) == 0
+    }
+}

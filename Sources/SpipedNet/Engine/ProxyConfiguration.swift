@@ -1,0 +1,55 @@
+// Everything a running spiped daemon needs to serve connections, as decided by
+// the command line (front end) and handed to ProxyEngine. Plain data: the
+// engine copies it into every loop.
+import SpipedProtocol
+
+/// How a `ProxyEngine` serves connections (one `spiped -e` or `-d` instance).
+public struct ProxyConfiguration: Sendable {
+    /// `.client` for `spiped -e` (encrypt toward the target), `.server` for `spiped -d`.
+    public var role: HandshakeRole
+    /// The shared key (SHA-256 of the key file).
+    public var key: SpipedKey
+    /// Handshake choices: fast (`-f`) and require perfect forward secrecy (`-g`).
+    public var handshake: HandshakeOptions
+    /// The target address as given on the command line, for messages.
+    public var target: String
+    /// Resolves the target; called at start and every `resolveInterval` seconds.
+    public var resolveTarget: @Sendable () throws -> [SocketAddress]
+    /// Seconds between target re-resolutions (`-r`, default 60); nil never re-resolves (`-R`).
+    public var resolveInterval: Double?
+    /// Local address for outgoing connections (`-b`).
+    public var bindAddress: SocketAddress?
+    /// SO_KEEPALIVE on both sockets (true unless `-j`).
+    public var keepAlive: Bool
+    /// Most simultaneous connections (`-n`, default 100); 0 means unlimited.
+    public var maxConnections: Int
+    /// Seconds allowed for the target connect and, separately, for the handshake (`-o`, default 5).
+    public var timeout: Double
+    /// Where warnings and connection events go.
+    public var log: EventLog
+
+    /// Creates a configuration; defaults are the reference's.
+    public init(role: HandshakeRole,
+                key: SpipedKey,
+                handshake: HandshakeOptions,
+                target: String,
+                resolveTarget: @escaping @Sendable () throws -> [SocketAddress],
+                resolveInterval: Double? = 60,
+                bindAddress: SocketAddress? = nil,
+                keepAlive: Bool = true,
+                maxConnections: Int = 100,
+                timeout: Double = 5,
+                log: EventLog = EventLog(programName: "spiped", logsConnections: false)) {
+        self.role = role
+        self.key = key
+        self.handshake = handshake
+        self.target = target
+        self.resolveTarget = resolveTarget
+        self.resolveInterval = resolveInterval
+        self.bindAddress = bindAddress
+        self.keepAlive = keepAlive
+        self.maxConnections = maxConnections
+        self.timeout = timeout
+        self.log = log
+    }
+}

@@ -1,0 +1,261 @@
+// The spiped handshake as a sans-I/O state machine, for either role.
+//
+// Wire order (the reference's): both sides send a 32-byte nonce at once.
+// With the peer's nonce, dk1 = PBKDF2(K, nonce_C || nonce_S, 1, 64) gives
+// dhmac_C || dhmac_S. The client then sends y_C || HMAC(dhmac_C, y_C). The
+// server reads that, verifies it, and only then sends y_S || HMAC(dhmac_S,
+// y_S); the client verifies that the same way. Then
+// dk2 = PBKDF2(K, nonce_C || nonce_S || y_SC, 1, 128) = E_C || H_C || E_S || H_S.
+//
+// Randomness is drawn in init, in this documented order, so transcripts are
+// reproducible with a scripted RandomSource: first the 32-byte nonce, then
+// (unless `fast`) the 32-byte x of the secret exponent 2^258 + x.
+//
+// Guarantees:
+// - Input may arrive in any fragmentation (one byte at a time included);
+//   `receive` consumes exactly the handshake's bytes and no more, so data
+//   packets that follow in the same read stay with the caller.
+// - The peer's MAC is compared in constant time; its y must be < p and not
+//   0 or p - 1 (DiffieHellmanGroup14.validate), and not 1 under requirePFS.
+//   The server sends nothing of its own y before the client's checks out.
+// - Any failure is final (later input throws `.failed`), and wipes every
+//   secret at once; session keys only leave through `finish()`, which moves
+//   them into the sealer/opener and wipes the handshake's copy. dhmac and
+//   the DH exponent are wiped as soon as they are no longer needed; all
+//   secrets are wiped on deinit.
+import SpipedCrypto
+
+/// One side of a spiped handshake, independent of any transport.
+///
+/// Send ``pendingOutput()`` after creating it and after every ``receive(_:)``;
+/// feed it every byte read from the peer until ``isComplete``; then
+/// ``finish()`` yields the packet sealer and opener for the data phase.
+/// Bytes that ``receive(_:)`` did not consume are already data packets.
+public final class Handshake {
+    private enum State { case awaitingNonce, awaitingMessage, complete, failed, finished }
+
+    private static let nonceByteCount = 32
+    private static let exponentByteCount = 32
+    private static let yByteCount = DiffieHellmanGroup14.publicValueByteCount
+    private static let messageByteCount = yByteCount + HMACSHA256.byteCount
+
+    private let role: HandshakeRole
+    private let options: HandshakeOptions
+    private let key: SpipedKey
+    private var state = State.awaitingNonce
+
+    private let ownNonce: [UInt8]
+    private var peerNonce: [UInt8]
+    private var peerNonceCount = 0
+    private var peerMessage: [UInt8]
+    private var peerMessageCount = 0
+    /// x of the exponent 2^258 + x; nil in fast mode or once used.
+    private var privateKey: DiffieHellmanGroup14.PrivateKey?
+    /// dk1 = dhmac_C || dhmac_S, valid from the peer nonce to completion.
+    private let dhmac = SecretBuffer(count: 64)
+    /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
+    private let session = SecretBuffer(count: 128)
+    private var output: [UInt8] = []
+
+    /// Starts a handshake and queues this side's nonce for sending.
+    ///
+    /// Draws from `random`, in this order: the 32-byte nonce, then (unless
+    /// `options.fast`) the 32 bytes x of the Diffie-Hellman exponent 2^258 + x.
+    ///
+    /// - Throws: whatever `random` throws (e.g. ``RandomnessError``).
+    public init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
+        self.role = role
+        self.key = key
+        self.options = options
+        var rng = random
+        var nonce = [UInt8](repeating: 0, count: Handshake.nonceByteCount)
+        try nonce.withUnsafeMutableBytes { try rng.fill($0) }
+        ownNonce = nonce
+        peerNonce = [UInt8](repeating: 0, count: Handshake.nonceByteCount)
+        peerMessage = [UInt8](repeating: 0, count: Handshake.messageByteCount)
+        if !options.fast {
+            var x = [UInt8](repeating: 0, count: Handshake.exponentByteCount)
+            defer { secureZero(&x) }
+            try x.withUnsafeMutableBytes { try rng.fill($0) }
+            privateKey = DiffieHellmanGroup14.PrivateKey(exponentBytes: x)
+        }
+        output = nonce
+    }
+
+    /// Whether the handshake has succeeded (also after ``finish()``).
+    public var isComplete: Bool { state == .complete || state == .finished }
+
+    /// Whether the handshake has failed; it then accepts no more input.
+    public var hasFailed: Bool { state == .failed }
+
+    /// Returns the bytes to send to the peer now (possibly none) and forgets
+    /// them. Call after init and after every ``receive(_:)``.
+    public func pendingOutput() -> [UInt8] {
+        defer { output = [] }
+        return output
+    }
+
+    /// Feeds bytes read from the peer; returns how many were handshake bytes.
+    ///
+    /// Consumes up to the end of the peer's handshake messages and stops
+    /// there: the rest of `bytes` (if any) is data for the
+    /// ``PacketOpener``. Once complete it consumes nothing and returns 0.
+    ///
+    /// - Throws: ``HandshakeError/badMAC``,
+    ///   ``HandshakeError/publicValueOutOfRange`` or
+    ///   ``HandshakeError/peerNotUsingPFS`` when the peer's y || h is refused;
+    ///   ``HandshakeError/failed`` for any input after a failure.
+    public func receive(_ bytes: UnsafeRawBufferPointer) throws(HandshakeError) -> Int {
+        switch state {
+        case .failed: throw .failed
+        case .complete, .finished: return 0
+        case .awaitingNonce, .awaitingMessage: break
+        }
+        var consumed = 0
+        while consumed < bytes.count && !isComplete {
+            let remaining = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
+            if state == .awaitingNonce {
+                consumed += Handshake.gather(remaining, into: &peerNonce, count: &peerNonceCount)
+                if peerNonceCount == Handshake.nonceByteCount { peerNonceArrived() }
+            } else {
+                consumed += Handshake.gather(remaining, into: &peerMessage, count: &peerMessageCount)
+                if peerMessageCount == Handshake.messageByteCount {
+                    do throws(HandshakeError) {
+                        try peerMessageArrived()
+                    } catch {
+                        fail()
+                        throw error
+                    }
+                }
+            }
+        }
+        return consumed
+    }
+
+    /// Once complete, hands over the session: a sealer for what this side
+    /// sends and an opener for what it receives, and wipes the handshake's
+    /// copy of the keys. Returns nil before completion, after a failure, and
+    /// on every call after the first.
+    public func finish() -> (sealer: PacketSealer, opener: PacketOpener)? {
+        guard state == .complete else { return nil }
+        // dk2 = E_C || H_C || E_S || H_S: the client sends with the first pair.
+        let (send, receive) = role == .client ? (0, 64) : (64, 0)
+        let keys = session.withBytes { dk2 in
+            (PacketSealer(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[send..<send + 32]),
+                          macKey: UnsafeRawBufferPointer(rebasing: dk2[send + 32..<send + 64])),
+             PacketOpener(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[receive..<receive + 32]),
+                          macKey: UnsafeRawBufferPointer(rebasing: dk2[receive + 32..<receive + 64])))
+        }
+        session.wipe()
+        state = .finished
+        return (sealer: keys.0, opener: keys.1)
+    }
+
+    deinit {
+        wipeSecrets()
+    }
+
+    // MARK: Steps
+
+    /// dk1 from the two nonces; the client answers with y_C || h_C at once.
+    private func peerNonceArrived() {
+        let salt = role == .client ? ownNonce + peerNonce : peerNonce + ownNonce
+        var dk1 = key.withUnsafeKeyBytes { k in
+            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 64)
+        }
+        dk1.withUnsafeBytes { dhmac.bytes.copyMemory(from: $0) }
+        secureZero(&dk1)
+        state = .awaitingMessage
+        if role == .client { output += ownMessage() }
+    }
+
+    /// Verifies the peer's y || h, answers it (server), derives dk2.
+    private func peerMessageArrived() throws(HandshakeError) {
+        // MAC first, in constant time, keyed with the peer's dhmac.
+        let peerMACRange = role == .client ? 32..<64 : 0..<32
+        let macOK = peerMessage.withUnsafeBytes { message in
+            dhmac.withBytes(peerMACRange) { peerKey in
+                HandshakeMessage.verify(message, macKey: peerKey)
+            }
+        }
+        guard macOK else { throw .badMAC }
+        let peerY = Array(peerMessage[0..<Handshake.yByteCount])
+        do {
+            try DiffieHellmanGroup14.validate(peerPublicValue: peerY)
+        } catch {
+            throw .publicValueOutOfRange
+        }
+        let peerIsFast = peerY == HandshakeMessage.one
+        if peerIsFast && options.requirePFS { throw .peerNotUsingPFS }
+
+        // Only now does the server reveal its own y.
+        if role == .server { output += ownMessage() }
+
+        // y_SC: 1 if either side skipped Diffie-Hellman, else y_peer^(2^258+x).
+        var shared: [UInt8]
+        if options.fast || peerIsFast {
+            shared = HandshakeMessage.one
+        } else {
+            guard let privateKey else { throw .failed }
+            do {
+                shared = try privateKey.sharedValue(peerPublicValue: peerY)
+            } catch {
+                throw .publicValueOutOfRange
+            }
+        }
+        privateKey?.wipe()
+        privateKey = nil
+        dhmac.wipe()
+
+        let (nonceC, nonceS) = role == .client ? (ownNonce, peerNonce) : (peerNonce, ownNonce)
+        var salt = nonceC + nonceS
+        salt.reserveCapacity(salt.count + shared.count)   // no regrowth: one copy to wipe
+        salt += shared
+        secureZero(&shared)
+        var dk2 = key.withUnsafeKeyBytes { k in
+            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 128)
+        }
+        secureZero(&salt)
+        dk2.withUnsafeBytes { session.bytes.copyMemory(from: $0) }
+        secureZero(&dk2)
+        state = .complete
+    }
+
+    /// This side's y || HMAC(dhmac_own, y).
+    private func ownMessage() -> [UInt8] {
+        let y: [UInt8]
+        if let privateKey, !options.fast {
+            y = privateKey.publicValue()
+        } else {
+            y = HandshakeMessage.one
+        }
+        let ownMACRange = role == .client ? 0..<32 : 32..<64
+        return dhmac.withBytes(ownMACRange) { HandshakeMessage.make(y: y, macKey: $0) }
+    }
+
+    /// Makes the failure final and wipes every secret.
+    private func fail() {
+        state = .failed
+        wipeSecrets()
+        output = []
+    }
+
+    private func wipeSecrets() {
+        privateKey?.wipe()
+        privateKey = nil
+        dhmac.wipe()
+        session.wipe()
+    }
+
+    /// Copies as much of `source` as `buffer` still lacks; returns the count.
+    private static func gather(_ source: UnsafeRawBufferPointer, into buffer: inout [UInt8], count: inout Int) -> Int {
+        let take = min(buffer.count - count, source.count)
+        let start = count
+        buffer.withUnsafeMutableBytes { target in
+            UnsafeMutableRawBufferPointer(rebasing: target[start..<start + take])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<take]))
+        }
+        count += take
+        return take
+    }
+}

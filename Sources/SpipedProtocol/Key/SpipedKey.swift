@@ -1,0 +1,63 @@
+// The shared secret K every spiped connection starts from:
+// K = SHA-256(entire key file).
+//
+// Guarantees: K lives in one heap buffer shared by all copies of a
+// SpipedKey (copies are cheap and may cross threads: the buffer is written
+// once at init and only read afterwards); the last copy's release wipes it.
+// The key file's bytes are never kept, only hashed (see KeyFileReader).
+import SpipedCrypto
+
+/// The long-term spiped key: the SHA-256 digest of a key file.
+///
+/// ```swift
+/// let key = try SpipedKey(contentsOfFile: "/etc/spiped/secret.key")
+/// if key.isShort { print("warning: key file is shorter than 32 bytes") }
+/// ```
+public struct SpipedKey: Sendable {
+    /// K (32 bytes); wiped when the last copy of this key goes away.
+    let storage: SecretBuffer
+
+    /// Whether the key file held fewer than 32 bytes (256 bits): such a key
+    /// works but is unlikely to carry the entropy spiped needs, so callers
+    /// warn the user.
+    public let isShort: Bool
+
+    /// The size of K in bytes.
+    public static let byteCount = 32
+
+    /// Reads and hashes the file at `path`, streaming (any file size).
+    ///
+    /// - Throws: ``KeyFileError`` naming the cause: missing, not readable,
+    ///   a directory, empty, or another read error with its `errno`.
+    public init(contentsOfFile path: String) throws(KeyFileError) {
+        let digest = try KeyFileReader.hash(path: path)
+        storage = digest.key
+        isShort = digest.byteCount < 32
+    }
+
+    /// Reads standard input to its end and hashes it (`-k -`). Errors carry
+    /// the path `"-"`.
+    public init(readingStandardInput: ()) throws(KeyFileError) {
+        let digest = try KeyFileReader.hash(fileDescriptor: 0, name: "-")
+        storage = digest.key
+        isShort = digest.byteCount < 32
+    }
+
+    /// Hashes key-file contents already in memory (tests, embedding). Empty
+    /// contents are accepted here: the caller chose them.
+    public init(keyFileBytes: some Collection<UInt8>) {
+        var hasher = SHA256()
+        hasher.update(keyFileBytes)
+        let key = SecretBuffer(count: SHA256.digestByteCount)
+        hasher.finalize(into: key.bytes)
+        hasher.wipe()
+        storage = key
+        isShort = keyFileBytes.count < 32
+    }
+
+    /// Gives `body` read access to K (32 bytes). The bytes are secret: do not
+    /// copy them out of the closure unless you wipe the copy.
+    public func withUnsafeKeyBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try storage.withBytes(body)
+    }
+}

@@ -1,0 +1,142 @@
+// Turns arriving spiped data packets (any fragmentation) back into
+// plaintext, for one direction of a session.
+//
+// Guarantees:
+// - The MAC over enc || be64(packet#) is verified in constant time before
+//   anything is decrypted; then the length (0 or > 1024 is refused) and only
+//   then is plaintext written, so a refused packet produces nothing.
+// - Any failure is final: the opener wipes its buffer and every later call
+//   throws `failedEarlier`.
+// - No heap allocation after init: whole packets are verified where they lie
+//   in the caller's input and decrypted straight into the caller's output;
+//   only a packet split across calls is gathered in one preallocated
+//   1060-byte buffer (at most one partial packet is ever held).
+// - Packet numbers are UInt64, starting at 0. Keys and buffer wiped on deinit.
+import SpipedCrypto
+
+/// Opens spiped packets for one direction of a connection.
+///
+/// Get one from ``Handshake/finish()``. Feed it whatever bytes arrive; it
+/// writes plaintext while the output has at least 1024 bytes free:
+/// ```swift
+/// let (used, produced) = try opener.open(input, into: plaintextBuffer)
+/// // deliver plaintextBuffer[0..<produced]; call again with input[used...]
+/// ```
+public final class PacketOpener {
+    private var cipher: AES256
+    private var keyedMAC: HMACSHA256
+    private var packetNumber: UInt64 = 0
+    /// Gathers one packet that arrives in pieces.
+    private let partial: UnsafeMutableRawBufferPointer
+    private var partialCount = 0
+    private var failed = false
+
+    /// An opener with session keys E (AES-256) and H (HMAC-SHA256), 32 bytes
+    /// each, expecting packet 0 first. ``Handshake/finish()`` makes these;
+    /// this initializer is for tests and custom setups.
+    ///
+    /// - Precondition: both keys are 32 bytes (a programming error otherwise).
+    public init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
+        precondition(encryptionKey.count == 32 && macKey.count == 32, "spiped session keys are 32 bytes")
+        cipher = AES256(key: encryptionKey)
+        keyedMAC = HMACSHA256(key: macKey)
+        partial = UnsafeMutableRawBufferPointer.allocate(byteCount: PacketLayout.packetByteCount, alignment: 16)
+        partial.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    /// How many packets this opener has accepted so far.
+    public var packetCount: UInt64 { packetNumber }
+
+    /// Whether bytes of an incomplete packet are held (input ended mid-packet
+    /// if the stream is now at its end).
+    public var hasPartialPacket: Bool { partialCount > 0 }
+
+    /// Whether an earlier call failed (the opener then refuses everything).
+    public var hasFailed: Bool { failed }
+
+    /// Consumes whole packets from `input` (buffering a trailing partial one)
+    /// and writes their plaintext to `out`, for as long as `out` has at least
+    /// 1024 bytes free. Returns the input bytes consumed and the plaintext
+    /// bytes produced; unconsumed input must be offered again later.
+    ///
+    /// - Throws: ``PacketError/badMAC`` or ``PacketError/badLength`` for a bad
+    ///   packet (no plaintext of it is written), ``PacketError/failedEarlier``
+    ///   once any call has failed. A throw ends the stream for good.
+    public func open(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(PacketError) -> (consumed: Int, produced: Int) {
+        guard !failed else { throw .failedEarlier }
+        guard let destination = out.baseAddress else { return (0, 0) }
+        let source = input.baseAddress
+        var consumed = 0
+        var produced = 0
+        while out.count - produced >= PacketLayout.payloadCapacity {
+            let available = input.count - consumed
+            guard available > 0, let source else { break }
+            let packet: UnsafeRawPointer
+            if partialCount == 0 && available >= PacketLayout.packetByteCount {
+                packet = UnsafeRawPointer(source + consumed)   // whole packet in place
+                consumed += PacketLayout.packetByteCount
+            } else {
+                let take = min(PacketLayout.packetByteCount - partialCount, available)
+                (partial.baseAddress.unsafelyUnwrapped + partialCount).copyMemory(from: source + consumed, byteCount: take)
+                partialCount += take
+                consumed += take
+                guard partialCount == PacketLayout.packetByteCount else { break }
+                partialCount = 0
+                packet = UnsafeRawPointer(partial.baseAddress.unsafelyUnwrapped)
+            }
+            do throws(PacketError) {
+                produced += try openPacket(packet, into: destination + produced)
+            } catch {
+                fail()
+                throw error
+            }
+        }
+        return (consumed, produced)
+    }
+
+    /// Verifies, checks and decrypts one whole packet at `packet` into
+    /// `output` (which has room for 1024 bytes); returns the payload length.
+    @inline(__always)
+    private func openPacket(_ packet: UnsafeRawPointer, into output: UnsafeMutableRawPointer) throws(PacketError) -> Int {
+        // 1. MAC first, compared in constant time.
+        var expected: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var working = keyedMAC
+        let macOK = withUnsafeMutableBytes(of: &expected) { mac in
+            PacketLayout.computeMAC(&working, encrypted: packet, packetNumber: packetNumber,
+                                    into: mac.baseAddress.unsafelyUnwrapped)
+            return constantTimeEqual(UnsafeRawBufferPointer(mac),
+                                     UnsafeRawBufferPointer(start: packet + PacketLayout.macOffset,
+                                                            count: PacketLayout.macByteCount))
+        }
+        working.wipe()
+        guard macOK else { throw .badMAC }
+
+        // 2. The length field alone: the first 4 bytes of CTR block 64.
+        var lengthField = packet.loadUnaligned(fromByteOffset: PacketLayout.lengthOffset, as: UInt32.self)
+        withUnsafeMutableBytes(of: &lengthField) {
+            cipher.xorKeystream(nonce: packetNumber, firstBlock: PacketLayout.lengthBlockIndex, $0)
+        }
+        let length = Int(UInt32(bigEndian: lengthField))
+        guard length >= 1 && length <= PacketLayout.payloadCapacity else { throw .badLength }
+
+        // 3. Decrypt just the payload, straight into the caller's buffer.
+        output.copyMemory(from: packet, byteCount: length)
+        cipher.xorKeystream(nonce: packetNumber, firstBlock: 0, UnsafeMutableRawBufferPointer(start: output, count: length))
+        packetNumber &+= 1
+        return length
+    }
+
+    /// Makes the failure permanent and drops whatever was buffered.
+    private func fail() {
+        failed = true
+        partialCount = 0
+        secureZero(partial)
+    }
+
+    deinit {
+        cipher.wipe()
+        keyedMAC.wipe()
+        secureZero(partial)
+        partial.deallocate()
+    }
+}

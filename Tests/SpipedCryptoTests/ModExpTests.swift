@@ -1,0 +1,82 @@
+// Modular exponentiation against Python's pow(): every record of
+// Vectors/DH/modexp-group14.txt (group-14 p and other odd moduli, edge
+// cases), plus the constant-flow check on the operation counts and the
+// refusal of unusable moduli.
+import Testing
+import SpipedCrypto
+
+@Suite struct ModExpTests {
+    @Test func knownAnswersFromPythonPow() throws {
+        let records = try loadVectorFile("DH/modexp-group14.txt")
+        #expect(records.count >= 500)
+        var failures = 0
+        for record in records {
+            let base = record.bytes("BASE"), exponent = record.bytes("EXPONENT")
+            let modulus = record.bytes("MODULUS"), expected = record.bytes("RESULT")
+            let result = modularExponentiation(base: base, exponent: exponent, modulus: modulus)
+            if result != expected {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record("line \(record.line): \(hex(base.prefix(8)))... ^ \(exponent.count) bytes mod \(modulus.count) bytes: got \(hex(result)), want \(hex(expected))")
+                }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    /// The work done depends on the exponent's length only: same counts for
+    /// all-zero, all-one, sparse and random exponents of the same length.
+    @Test(arguments: [1, 8, 32, 33, 256])
+    func operationCountsDependOnlyOnExponentLength(byteCount: Int) {
+        let p = DiffieHellmanGroup14.primeBytes
+        var generator = ModExpTestGenerator(seed: UInt64(byteCount))
+        let exponents: [[UInt8]] = [
+            [UInt8](repeating: 0, count: byteCount),
+            [UInt8](repeating: 0xFF, count: byteCount),
+            [1] + [UInt8](repeating: 0, count: byteCount - 1),
+            [UInt8](repeating: 0, count: byteCount - 1) + [1],
+            (0..<byteCount).map { _ in UInt8(truncatingIfNeeded: generator.next()) },
+            (0..<byteCount).map { _ in UInt8(truncatingIfNeeded: generator.next()) },
+        ]
+        let bases: [[UInt8]] = [[2], (0..<256).map { _ in UInt8(truncatingIfNeeded: generator.next()) }]
+        var seen: Set<String> = []
+        for exponent in exponents {
+            for base in bases {
+                let (_, counts) = modularExponentiationCountingOperations(base: base, exponent: exponent, modulus: p)
+                seen.insert("\(counts.multiplications)/\(counts.squarings)/\(counts.tableScans)/\(counts.tableEntriesRead)")
+                #expect(counts.tableScans > 0)
+            }
+        }
+        #expect(seen.count == 1, "operation counts differ between exponents: \(seen)")
+    }
+
+    @Test func unusableModuliGiveEmptyResult() {
+        #expect(modularExponentiation(base: [2], exponent: [3], modulus: []).isEmpty)
+        #expect(modularExponentiation(base: [2], exponent: [3], modulus: [0]).isEmpty)
+        #expect(modularExponentiation(base: [2], exponent: [3], modulus: [0x10]).isEmpty)
+        #expect(modularExponentiation(base: [2], exponent: [3], modulus: [1] + [UInt8](repeating: 0xFF, count: 256)).isEmpty)
+        // Leading zero bytes on a modulus are fine and keep the output length.
+        #expect(modularExponentiation(base: [2], exponent: [10], modulus: [0, 0, 0x03, 0xE9]) == [0, 0, 0x00, 0x17])
+    }
+
+    @Test func exponentZeroGivesOneModM() {
+        let p = DiffieHellmanGroup14.primeBytes
+        let one = [UInt8](repeating: 0, count: 255) + [1]
+        #expect(modularExponentiation(base: [7], exponent: [], modulus: p) == one)
+        #expect(modularExponentiation(base: [0], exponent: [0, 0], modulus: p) == one)
+        #expect(modularExponentiation(base: [9], exponent: [], modulus: [1]) == [0])
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for test inputs (not for secrets).
+private struct ModExpTestGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,120 @@
+// Spawns the programs under test with posix_spawn: stdin/stdout/stderr from
+// or to files (never pipes: a daemon keeps its stderr, and a pipe reader
+// would wait for it), default signal dispositions and an empty signal mask,
+// an environment without NOTIFY_SOCKET unless given. Waiting has a timeout so
+// a hung child fails a test instead of hanging the suite; every child is
+// killed when its handle goes away.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class ChildProcess: @unchecked Sendable {
+    enum Input { case null, file(String) }
+    enum Output { case null, file(String) }
+
+    let pid: pid_t
+    private var status: Int32?
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+         stdin: Input = .null, stdout: Output = .null, stderr: Output = .null) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        switch stdin {
+        case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case let .file(path): posix_spawn_file_actions_addopen(&actions, 0, path, O_RDONLY, 0)
+        }
+        for (fd, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            switch output {
+            case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
+            case let .file(path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let env = environment ?? ProcessInfo.processInfo.environment.filter { $0.key != "NOTIFY_SOCKET" }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        pid = child
+    }
+
+    /// Exit status (or 128 + signal) once the child ended within `timeout`, else nil.
+    @discardableResult
+    func wait(timeout: Double) -> Int32? {
+        if let status { return status }
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            var raw: Int32 = 0
+            let rc = waitpid(pid, &raw, WNOHANG)
+            if rc == pid {
+                let signal = raw & 0x7f
+                status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+                return status
+            }
+            if rc < 0 { status = -1; return status }
+            usleep(5_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    /// Whether the child is still running.
+    var isRunning: Bool { wait(timeout: 0) == nil }
+
+    /// Sends `signal`.
+    func send(_ signal: Int32) { if status == nil { kill(pid, signal) } }
+
+    /// SIGKILL and reap.
+    func killAndReap() {
+        guard status == nil else { return }
+        kill(pid, SIGKILL)
+        wait(timeout: 5)
+    }
+
+    deinit { killAndReap() }
+
+    /// Runs to completion (killed after `timeout`) and returns the status.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                    stdin: Input = .null, stdout: Output = .null, stderr: Output = .null,
+                    timeout: Double = 20) throws -> Int32? {
+        let child = try ChildProcess(executable, arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+        let status = child.wait(timeout: timeout)
+        if status == nil { child.killAndReap() }
+        return status
+    }
+}
+
+/// Runs a program with captured stderr (and stdout) through files in `scratch`.
+struct Captured {
+    let status: Int32?
+    let stdout: String
+    let stderr: String
+
+    static func run(_ executable: String, _ arguments: [String], in scratch: Scratch, stdin: ChildProcess.Input = .null,
+                    environment: [String: String]? = nil, timeout: Double = 20) throws -> Captured {
+        let tag = UUID().uuidString
+        let out = scratch.path("out-\(tag)"), err = scratch.path("err-\(tag)")
+        let status = try ChildProcess.run(executable, arguments, environment: environment, stdin: stdin,
+                                          stdout: .file(out), stderr: .file(err), timeout: timeout)
+        return Captured(status: status,
+                        stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                        stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+}

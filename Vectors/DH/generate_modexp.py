@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+# Generates the known-answer files for the 2048-bit modular exponentiation and
+# group-14 Diffie-Hellman code, using Python's built-in pow() as the
+# independent reference implementation. Deterministic: fixed seed, so running
+# it again reproduces the committed files byte for byte.
+#
+#   python3 Vectors/DH/generate_modexp.py
+#
+# Writes, next to this script:
+#   modexp-group14.txt  BASE, EXPONENT, MODULUS, RESULT (hex, big-endian);
+#                       RESULT is padded to the modulus' byte length.
+#   dh-group14-keys.txt X (32 bytes) and Y = 2^(2^258 + X) mod p (256 bytes).
+#   bignum-mulmod.txt   A, B, MODULUS, PRODUCT = A*B mod MODULUS, SQUARE = A*A mod MODULUS
+#                       (all 256 bytes) for the Montgomery multiply/square tests.
+# The group-14 prime is read from rfc3526.txt (COUNT = 1), not typed in here.
+import os
+import random
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_group14_prime():
+    count = None
+    with open(os.path.join(HERE, "rfc3526.txt")) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("COUNT"):
+                count = int(line.split("=")[1])
+            elif line.startswith("P") and count == 1:
+                return int(line.split("=")[1].strip(), 16)
+    raise SystemExit("group 14 prime not found in rfc3526.txt")
+
+
+def hexn(value, nbytes):
+    """Big-endian hex of value in exactly nbytes bytes ("" when nbytes == 0)."""
+    return value.to_bytes(nbytes, "big").hex().upper() if nbytes else ""
+
+
+def nbytes_for_bits(bits):
+    return (bits + 7) // 8
+
+
+P = read_group14_prime()
+assert P.bit_length() == 2048 and P % 2 == 1
+rng = random.Random(0x5EED_2048)
+
+
+def exp_bytes(exponent, bits):
+    """Exponents are written at the byte length of their nominal bit size (a
+    random 259-bit exponent may have leading zero bits; its field is still 33
+    bytes), because the code under test treats the buffer length as public."""
+    return hexn(exponent, nbytes_for_bits(bits))
+
+
+def write_modexp(path):
+    records = []
+
+    def add(base, base_bytes, exponent, exponent_bits, modulus, comment=None):
+        mbytes = nbytes_for_bits(modulus.bit_length())
+        records.append((comment, hexn(base, base_bytes), exp_bytes(exponent, exponent_bits),
+                        hexn(modulus, mbytes), hexn(pow(base, exponent, modulus), mbytes)))
+
+    # Random bases (< p and, a few, >= p up to 2^2048) and random exponents of
+    # each nominal size, modulus p.
+    for bits in (1, 64, 256, 259, 2048):
+        for i in range(80):
+            base = rng.randrange(P) if i % 10 else rng.randrange(P, 1 << 2048)
+            exponent = rng.getrandbits(bits)
+            if i % 4 == 0:
+                exponent |= 1 << (bits - 1)      # full-length exponents too
+            add(base, 256, exponent, bits, P, "random, %d-bit exponent" % bits if i == 0 else None)
+    # Exponents of the form the DH code uses: 2^258 + x.
+    for i in range(20):
+        add(rng.randrange(P), 256, (1 << 258) + rng.getrandbits(256), 259, P,
+            "DH-shaped exponent 2^258 + x" if i == 0 else None)
+    # Edge cases: bases 0, 1, 2, p-1, p (reduces to 0), 2^2048-1; exponents
+    # 0 (empty and zero-filled buffers), 1, 2, all-ones of 256 and 2048 bits.
+    edge_bases = [0, 1, 2, P - 1, P, (1 << 2048) - 1, P + 1]
+    edge_exponents = [(0, 8), (0, 256), (0, 2048), (1, 8), (1, 2048), (2, 8),
+                      ((1 << 256) - 1, 256), ((1 << 2048) - 1, 2048), ((1 << 259) - 1, 259),
+                      (P - 1, 2048), (P - 2, 2048)]
+    first = True
+    for base in edge_bases:
+        for exponent, bits in edge_exponents:
+            add(base, 256, exponent, bits, P, "edge cases" if first else None)
+            first = False
+    # An empty exponent buffer (zero bits) means exponent 0.
+    records.append(("empty exponent", hexn(5, 256), "", hexn(P, 256), hexn(1, 256)))
+    # Short base buffers and a base longer than 256 bytes (reduced first).
+    add(3, 1, rng.getrandbits(256), 256, P, "short base buffer")
+    add(rng.getrandbits(3000), 375, rng.getrandbits(259), 259, P, "base longer than 256 bytes")
+    # Other odd moduli of 512..2048 bits: the generic (non-group-14) path.
+    for i in range(50):
+        mbits = rng.choice((512, 768, 1024, 1536, 2047, 2048)) if i % 5 else rng.randrange(512, 2049)
+        modulus = rng.getrandbits(mbits) | (1 << (mbits - 1)) | 1
+        ebits = rng.choice((1, 64, 256, 259, 2048))
+        add(rng.randrange(modulus), nbytes_for_bits(mbits), rng.getrandbits(ebits), ebits, modulus,
+            "other odd moduli" if i == 0 else None)
+    # Tiny odd moduli, including 1 (everything is 0 mod 1).
+    for modulus in (1, 3, 0xFFFFFFFFFFFFFFC5, (1 << 64) + 13):
+        add(rng.getrandbits(64), 8, rng.getrandbits(64), 64, modulus, "small moduli" if modulus == 1 else None)
+
+    with open(path, "w") as f:
+        f.write("# Modular exponentiation known answers, generated by generate_modexp.py\n")
+        f.write("# (Python pow(), seed 0x5EED2048). Hex, big-endian. MODULUS is the RFC 3526\n")
+        f.write("# group-14 prime unless the record says otherwise; RESULT has the modulus' length.\n")
+        f.write("# %d records.\n\n" % len(records))
+        for comment, b, e, m, r in records:
+            if comment:
+                f.write("# %s\n" % comment)
+            f.write("BASE = %s\nEXPONENT = %s\nMODULUS = %s\nRESULT = %s\n\n" % (b, e, m, r))
+    return len(records)
+
+
+def write_dh_keys(path):
+    xs = [0, (1 << 256) - 1, 1, 1 << 255] + [rng.getrandbits(256) for _ in range(46)]
+    with open(path, "w") as f:
+        f.write("# Group-14 public values Y = 2^(2^258 + X) mod p (RFC 3526 p), generated by\n")
+        f.write("# generate_modexp.py with Python pow(). X: 32 bytes, Y: 256 bytes, big-endian.\n\n")
+        for x in xs:
+            f.write("X = %s\nY = %s\n\n" % (hexn(x, 32), hexn(pow(2, (1 << 258) + x, P), 256)))
+    return len(xs)
+
+
+def write_mulmod(path):
+    count = 0
+    with open(path, "w") as f:
+        f.write("# Products and squares modulo odd moduli, generated by generate_modexp.py\n")
+        f.write("# with Python integers. All fields 256 bytes, big-endian; A, B < MODULUS.\n\n")
+        moduli = [P] * 20 + [rng.getrandbits(2048) | (1 << 2047) | 1 for _ in range(10)]
+        moduli += [rng.getrandbits(b) | (1 << (b - 1)) | 1 for b in (512, 1024, 1536, 2047, 65, 64, 3)]
+        moduli += [(1 << 2048) - 1, 1]
+        for modulus in moduli:
+            specials = [0, 1, modulus - 1]
+            for a, b in [(rng.randrange(modulus), rng.randrange(modulus)) for _ in range(3)] + \
+                        [(rng.choice(specials) % modulus, rng.randrange(modulus)),
+                         ((modulus - 1), (modulus - 1))]:
+                f.write("A = %s\nB = %s\nMODULUS = %s\nPRODUCT = %s\nSQUARE = %s\n\n" % (
+                    hexn(a, 256), hexn(b, 256), hexn(modulus, 256),
+                    hexn(a * b % modulus, 256), hexn(a * a % modulus, 256)))
+                count += 1
+    return count
+
+
+if __name__ == "__main__":
+    n1 = write_modexp(os.path.join(HERE, "modexp-group14.txt"))
+    n2 = write_dh_keys(os.path.join(HERE, "dh-group14-keys.txt"))
+    n3 = write_mulmod(os.path.join(HERE, "bignum-mulmod.txt"))
+    print("modexp-group14.txt: %d records, dh-group14-keys.txt: %d, bignum-mulmod.txt: %d" % (n1, n2, n3))
