@@ -5,14 +5,6 @@
 // reference goes away (deinit). Keeping the round keys behind one reference
 // means copies of a cipher value do not scatter secret copies over the stack,
 // and there is exactly one place to wipe.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A fixed-size, 16-byte-aligned buffer holding round keys; zeroed on wipe and on deinit.
 ///
 /// Copies of a cipher value share one `AESKeyMaterial`, so wiping any copy
@@ -41,30 +33,15 @@ final class AESKeyMaterial {
     }
 }
 
-/// Zeroes `count` bytes at `pointer` so that the store is not removed as dead.
-///
-/// Uses the C library's `explicit_bzero` / `memset_s`, which exist for exactly
-/// this purpose; elsewhere falls back to volatile-like byte stores through an
-/// opaque function pointer.
-@inline(never)
+/// Zeroes `count` bytes at `pointer` through the project's `secureZero`
+/// (stores the optimiser may not remove).
+@inline(__always)
 func aesSecureZero(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
-    guard count > 0 else { return }
-    #if canImport(Glibc) || canImport(Musl)
-    explicit_bzero(pointer, count)
-    #elseif canImport(Darwin)
-    _ = memset_s(pointer, count, 0, count)
-    #else
-    let zero: (UnsafeMutableRawPointer, Int) -> Void = { p, n in
-        for i in 0..<n { p.storeBytes(of: 0, toByteOffset: i, as: UInt8.self) }
-    }
-    withExtendedLifetime(zero) { zero(pointer, count) }
-    #endif
+    secureZero(UnsafeMutableRawBufferPointer(start: pointer, count: count))
 }
 
 /// Zeroes a value held in a local variable (key expansion temporaries).
 @inline(__always)
-func aesSecureZero<T>(_ value: inout T) {
-    withUnsafeMutableBytes(of: &value) { raw in
-        if let base = raw.baseAddress { aesSecureZero(base, raw.count) }
-    }
+func aesSecureZero<T: BitwiseCopyable>(_ value: inout T) {
+    withUnsafeMutableBytes(of: &value) { secureZero($0) }
 }
