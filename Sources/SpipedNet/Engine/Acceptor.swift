@@ -21,6 +21,9 @@ final class Acceptor: LoopHandler, TimerTarget {
     /// The pause after accept(2) fails for lack of resources.
     private static let backoffNanoseconds: UInt64 = 100_000_000
 
+    /// Least time between two accept-failure warnings.
+    private static let warningInterval: UInt64 = 10_000_000_000
+
     private let listener: Int32
     private let core: EngineCore
     private let loop: EventLoop
@@ -30,6 +33,7 @@ final class Acceptor: LoopHandler, TimerTarget {
     private var backingOff = false
     private var stopped = false
     private var rotation = 0
+    private var lastAcceptWarning: UInt64 = 0
 
     init(listener: Int32, core: EngineCore, signalFD: Int32, signalBaseline: Int) {
         self.listener = listener
@@ -141,7 +145,12 @@ final class Acceptor: LoopHandler, TimerTarget {
             return
         default:
             // EMFILE, ENFILE, ENOBUFS, ENOMEM or unexpected: keep serving, retry shortly.
-            core.configuration.log.warning("Error accepting connection: \(SocketCalls.errorText(code)); pausing accept for 100 ms")
+            // Warn at most every few seconds: a daemon stuck at its descriptor
+            // limit would otherwise write ten lines a second.
+            if lastAcceptWarning == 0 || loop.now &- lastAcceptWarning >= Self.warningInterval {
+                lastAcceptWarning = loop.now
+                core.configuration.log.warning("Error accepting connection: \(SocketCalls.errorText(code)); pausing accept for 100 ms")
+            }
             backingOff = true
             setListening(false)
             loop.schedule(at: loop.now &+ Self.backoffNanoseconds, self)
@@ -161,15 +170,19 @@ final class Acceptor: LoopHandler, TimerTarget {
         }
     }
 
-    /// The loop with the fewest connections, ties broken round-robin.
+    /// The loop with the fewest connections. Ties go to this (accepting) loop:
+    /// serving a connection where it was accepted costs no cross-thread wake-up,
+    /// which is most of the work of a short connection; other loops get one as
+    /// soon as this one holds more. Ties among the others rotate.
     private func chooseLoop() -> EventLoop {
         let loops = core.loops
-        if loops.count == 1 { return loops[0] }
+        var best = loop
+        var bestLoad = loop.load.load(ordering: .relaxed)
+        guard loops.count > 1, bestLoad > 0 else { return best }
         rotation = (rotation + 1) % loops.count
-        var best = loops[rotation]
-        var bestLoad = best.load.load(ordering: .relaxed)
-        for step in 1..<loops.count {
+        for step in 0..<loops.count {
             let candidate = loops[(rotation + step) % loops.count]
+            if candidate === loop { continue }
             let load = candidate.load.load(ordering: .relaxed)
             if load < bestLoad {
                 best = candidate

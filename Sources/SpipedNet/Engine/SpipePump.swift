@@ -9,7 +9,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import SpipedProtocol
 
 /// The session keys and the ciphertext read past the end of the handshake.
@@ -24,7 +23,7 @@ struct SpipeSession: @unchecked Sendable {
 /// The two copying threads of spipe.
 enum SpipePump {
     private final class Shared: Sendable {
-        let failure = Mutex<String?>(nil)
+        let failure = ForkSafeLock<String?>(nil)
         let stopPipe: (read: Int32, write: Int32)
         let socket: Int32
         init(socket: Int32, stopPipe: (Int32, Int32)) {

@@ -6,11 +6,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Current target addresses plus the optional re-resolution thread.
 final class TargetAddresses: Sendable {
-    private let current: Mutex<[SocketAddress]>
+    private let current: ForkSafeLock<[SocketAddress]>
     private let resolve: @Sendable () throws -> [SocketAddress]
     private let targetText: String
     private let log: EventLog
@@ -21,7 +20,7 @@ final class TargetAddresses: Sendable {
         resolve = configuration.resolveTarget
         targetText = configuration.target
         log = configuration.log
-        current = Mutex(try configuration.resolveTarget())
+        current = ForkSafeLock(try configuration.resolveTarget())
         stopFD = LinuxCalls.makeEventFD()
     }
 

@@ -35,7 +35,7 @@ enum EpollBits {
 
 /// A single-threaded epoll loop. `@unchecked Sendable`: it is created on one
 /// thread and then used only by the thread running `run()`; the members other
-/// threads may touch (`inbox`, `wake()`, `load`) are a Mutex, an eventfd write
+/// threads may touch (`inbox`, `wake()`, `load`) are a lock, an eventfd write
 /// and an Atomic.
 final class EventLoop: @unchecked Sendable {
     private struct Registration {
@@ -50,7 +50,7 @@ final class EventLoop: @unchecked Sendable {
     /// Scratch and pooled buffers shared by this loop's connections.
     let buffers: LoopBuffers
     /// Sockets handed over by the accepting loop (any thread may push).
-    let inbox = Mutex<[AcceptedSocket]>([])
+    let inbox = ForkSafeLock<[AcceptedSocket]>([])
     /// Connections owned by this loop, for balancing (written here, read anywhere).
     let load = Atomic<Int>(0)
     /// The time at the start of the current iteration (nanoseconds, monotonic).

@@ -18,7 +18,7 @@ enum TerminationSignal {
     /// The eventfd the handler writes to (never closed; -1 if eventfd failed).
     static let descriptor: Int32 = LinuxCalls.makeEventFD()
 
-    private static let installed = Mutex<Bool>(false)
+    private static let installed = ForkSafeLock<Bool>(false)
 
     /// Installs the SIGTERM handler once per process. Returns the eventfd to
     /// watch (or -1 when none could be made; the counter still works).
