@@ -19,6 +19,10 @@ let hwSettings: [SwiftSetting] = hwFlags.isEmpty
     ? [.define("SPIPED_NO_INTRINSICS")]
     : [.unsafeFlags(hwFlags)]
 
+// MARK: region "extra-targets" (fuzz targets, constant-time harness): appended to `targets` below.
+let extraTargets: [Target] = []
+// MARK: end region "extra-targets"
+
 let package = Package(
     name: "spiped-swift",
     platforms: [.macOS(.v13)],
@@ -46,5 +50,5 @@ let package = Package(
         .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto"]),
         .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol"]),
         .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet"]),
-    ]
+    ] + extraTargets
 )

@@ -13,16 +13,9 @@ import SpipedProtocol
 /// Runs spipe with `arguments` (argv, program name first); returns the exit status.
 public func runSpipe(_ arguments: [String]) -> Int32 {
     let options: SpipeOptions
-    switch parseSpipeArguments(Array(arguments.dropFirst())) {
-    case let .failure(usage):
-        writeToStandardError(usage.description)
-        return usage.exitStatus
-    case let .success(parsed):
-        options = parsed
-    }
-    if options.printVersion {
-        writeToStandardError(Program.spipe.versionLine)
-        return 0
+    switch CommandLineStart(arguments, program: .spipe, parse: parseSpipeArguments, printVersion: \.printVersion) {
+    case let .exit(status): return status
+    case let .run(parsed): options = parsed
     }
     let log = EventLog(programName: "spipe", logsConnections: options.logConnections)
     signal(SIGPIPE, SIG_IGN)
@@ -51,12 +44,9 @@ public func runSpipe(_ arguments: [String]) -> Int32 {
         failure.report(to: log)
         return 1
     }
-    var handshakeOptions = HandshakeOptions()
-    handshakeOptions.fast = options.fastHandshake
-    handshakeOptions.requirePFS = options.requirePerfectForwardSecrecy
     let configuration = SpipeConfiguration(
         key: key,
-        handshake: handshakeOptions,
+        handshake: HandshakeOptions(fast: options.fastHandshake, requirePFS: options.requirePerfectForwardSecrecy),
         target: targets,
         targetText: options.target,
         bindAddress: bindAddress,

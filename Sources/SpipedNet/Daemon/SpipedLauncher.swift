@@ -17,16 +17,9 @@ import SpipedProtocol
 /// Runs spiped with `arguments` (argv, program name first); returns the exit status.
 public func runSpiped(_ arguments: [String]) -> Int32 {
     let options: SpipedOptions
-    switch parseSpipedArguments(Array(arguments.dropFirst())) {
-    case let .failure(usage):
-        writeToStandardError(usage.description)
-        return usage.exitStatus
-    case let .success(parsed):
-        options = parsed
-    }
-    if options.printVersion {
-        writeToStandardError(Program.spiped.versionLine)
-        return 0
+    switch CommandLineStart(arguments, program: .spiped, parse: parseSpipedArguments, printVersion: \.printVersion) {
+    case let .exit(status): return status
+    case let .run(parsed): options = parsed
     }
     let log = EventLog(programName: "spiped", logsConnections: options.logConnections)
     do throws(LaunchFailure) {
@@ -93,14 +86,11 @@ struct SpipedLauncher {
             }
         }
 
-        var handshakeOptions = HandshakeOptions()
-        handshakeOptions.fast = options.fastHandshake
-        handshakeOptions.requirePFS = options.requirePerfectForwardSecrecy
         let target = options.target
         let configuration = ProxyConfiguration(
             role: options.mode == .encrypt ? .client : .server,
             key: key,
-            handshake: handshakeOptions,
+            handshake: HandshakeOptions(fast: options.fastHandshake, requirePFS: options.requirePerfectForwardSecrecy),
             target: target,
             resolveTarget: { try AddressResolver.resolve(target) },
             resolveInterval: options.effectiveResolveInterval,
