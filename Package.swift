@@ -12,15 +12,32 @@ import PackageDescription
 let portableOnly = Context.environment["SPIPED_PORTABLE"] == "1"
 #if arch(x86_64)
 let hwFlags: [String] = portableOnly ? [] : ["-Xcc", "-maes", "-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-mssse3", "-Xcc", "-mpclmul"]
+// The AVX-512 IFMA bignum kernel gets its own module and flags, so no AES/SHA code is ever compiled for AVX-512.
+let hwBigNumFlags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f", "-Xcc", "-mavx512ifma"]
 #else
 let hwFlags: [String] = []
+let hwBigNumFlags: [String] = []
 #endif
 let hwSettings: [SwiftSetting] = hwFlags.isEmpty
     ? [.define("SPIPED_NO_INTRINSICS")]
     : [.unsafeFlags(hwFlags)]
+let hwBigNumSettings: [SwiftSetting] = hwBigNumFlags.isEmpty
+    ? [.define("SPIPED_NO_INTRINSICS")]
+    : [.unsafeFlags(hwBigNumFlags)]
 
 // MARK: region "extra-targets" (fuzz targets, constant-time harness): appended to `targets` below.
-let extraTargets: [Target] = []
+// libFuzzer targets (Tests/Fuzz, see its README): only when SPIPED_FUZZ=1 is set at
+// build time, so ordinary builds never see them. Build and run with Tests/Fuzz/run.sh.
+let fuzzTargetNames = ["FuzzHandshakeServer", "FuzzHandshakeClient", "FuzzPacketOpener",
+                       "FuzzCommandLine", "FuzzAddress", "FuzzKeyFile"]
+let fuzzTargets: [Target] = Context.environment["SPIPED_FUZZ"] != "1" ? [] :
+    [.target(name: "SpipedFuzzSupport", dependencies: ["SpipedProtocol"], path: "Tests/Fuzz/Support")]
+    + fuzzTargetNames.map { name in
+        .executableTarget(name: name, dependencies: ["SpipedFuzzSupport", "SpipedProtocol", "SpipedNet"],
+                          path: "Tests/Fuzz/\(name)",
+                          swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+    }
+let extraTargets: [Target] = fuzzTargets
 // MARK: end region "extra-targets"
 
 let package = Package(
@@ -36,9 +53,11 @@ let package = Package(
     targets: [
         // Hardware kernels (AES-NI, SHA-NI): raw functions only, no policy.
         .target(name: "SpipedCryptoHW", swiftSettings: hwSettings),
+        // AVX-512 IFMA radix-2^52 Montgomery kernel (2048-bit modexp), called only after CPU/OS detection.
+        .target(name: "SpipedCryptoHWBigNum", swiftSettings: hwBigNumSettings),
         // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
         // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
-        .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW"]),
+        .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, event loop, connection and daemon logic, CLI.

@@ -5,11 +5,16 @@
 // - variable-base modexp with a 259-bit exponent (2^258 + x): the shared value;
 // - key generation: 32 random bytes + the fixed-base public value 2^E mod p;
 // - the generic byte-level modularExponentiation with a 33-byte exponent,
-//   and a 256-byte exponent, for reference.
+//   and a 256-byte exponent, for reference;
+// - the same 264-bit-exponent exponentiation on every available engine
+//   (portable 64-bit kernels, AVX-512 IFMA), the preferred one being what
+//   the shared value uses.
 import SpipedCrypto
 
 func runDHBenchmarks() {
     print("== Group-14 Diffie-Hellman (ops per CPU second; openssl speed ffdh2048 in the same run) ==")
+    print("modexp engine in use: \(ModularExponentiationImplementation.preferred) "
+          + "(available: \(ModularExponentiationImplementation.allCases.filter(\.isAvailable).map(\.description).joined(separator: ", ")))")
     let opensslFFDH = opensslSpeed(["-seconds", "2", "ffdh2048"])
 
     var rng = SystemRandom()
@@ -39,6 +44,14 @@ func runDHBenchmarks() {
     }
     printComparison("modularExponentiation bytes API, 264-bit exponent", ours: generic,
                     openssl: opensslFFDH, unit: "ops/s")
+
+    for engine in ModularExponentiationImplementation.allCases where engine.isAvailable {
+        let rate = measureOpsPerSecond(minSeconds: 1) {
+            benchSink(modularExponentiation(base: peer, exponent: exponent33, modulus: DiffieHellmanGroup14.primeBytes,
+                                            implementation: engine))
+        }
+        printComparison("modexp 264-bit exponent, engine \(engine)", ours: rate, openssl: opensslFFDH, unit: "ops/s")
+    }
 
     let exponent256 = (try? rng.bytes(count: 256)) ?? [UInt8](repeating: 0x5A, count: 256)
     let full = measureOpsPerSecond(minSeconds: 1) {

@@ -1,19 +1,24 @@
 // Modular exponentiation against Python's pow(): every record of
 // Vectors/DH/modexp-group14.txt (group-14 p and other odd moduli, edge
 // cases), plus the constant-flow check on the operation counts and the
-// refusal of unusable moduli.
+// refusal of unusable moduli. Every engine available on this machine
+// (portable, AVX-512 IFMA) runs the whole vector file and the count check.
 import Testing
 import SpipedCrypto
 
+/// The modexp engines this machine can run (portable always).
+let availableModExpEngines = ModularExponentiationImplementation.allCases.filter(\.isAvailable)
+
 @Suite struct ModExpTests {
-    @Test func knownAnswersFromPythonPow() throws {
+    @Test(arguments: availableModExpEngines)
+    func knownAnswersFromPythonPow(engine: ModularExponentiationImplementation) throws {
         let records = try loadVectorFile("DH/modexp-group14.txt")
         #expect(records.count >= 500)
         var failures = 0
         for record in records {
             let base = record.bytes("BASE"), exponent = record.bytes("EXPONENT")
             let modulus = record.bytes("MODULUS"), expected = record.bytes("RESULT")
-            let result = modularExponentiation(base: base, exponent: exponent, modulus: modulus)
+            let result = modularExponentiation(base: base, exponent: exponent, modulus: modulus, implementation: engine)
             if result != expected {
                 failures += 1
                 if failures <= 5 {
@@ -26,8 +31,8 @@ import SpipedCrypto
 
     /// The work done depends on the exponent's length only: same counts for
     /// all-zero, all-one, sparse and random exponents of the same length.
-    @Test(arguments: [1, 8, 32, 33, 256])
-    func operationCountsDependOnlyOnExponentLength(byteCount: Int) {
+    @Test(arguments: availableModExpEngines, [1, 8, 32, 33, 256])
+    func operationCountsDependOnlyOnExponentLength(engine: ModularExponentiationImplementation, byteCount: Int) {
         let p = DiffieHellmanGroup14.primeBytes
         var generator = ModExpTestGenerator(seed: UInt64(byteCount))
         let exponents: [[UInt8]] = [
@@ -42,7 +47,9 @@ import SpipedCrypto
         var seen: Set<String> = []
         for exponent in exponents {
             for base in bases {
-                let (_, counts) = modularExponentiationCountingOperations(base: base, exponent: exponent, modulus: p)
+                let (result, counts) = modularExponentiationCountingOperations(base: base, exponent: exponent, modulus: p,
+                                                                               implementation: engine)
+                #expect(result == modularExponentiation(base: base, exponent: exponent, modulus: p, implementation: .portable))
                 seen.insert("\(counts.multiplications)/\(counts.squarings)/\(counts.tableScans)/\(counts.tableEntriesRead)")
                 #expect(counts.tableScans > 0)
             }
@@ -59,12 +66,41 @@ import SpipedCrypto
         #expect(modularExponentiation(base: [2], exponent: [10], modulus: [0, 0, 0x03, 0xE9]) == [0, 0, 0x00, 0x17])
     }
 
-    @Test func exponentZeroGivesOneModM() {
+    @Test(arguments: availableModExpEngines)
+    func exponentZeroGivesOneModM(engine: ModularExponentiationImplementation) {
         let p = DiffieHellmanGroup14.primeBytes
         let one = [UInt8](repeating: 0, count: 255) + [1]
-        #expect(modularExponentiation(base: [7], exponent: [], modulus: p) == one)
-        #expect(modularExponentiation(base: [0], exponent: [0, 0], modulus: p) == one)
-        #expect(modularExponentiation(base: [9], exponent: [], modulus: [1]) == [0])
+        #expect(modularExponentiation(base: [7], exponent: [], modulus: p, implementation: engine) == one)
+        #expect(modularExponentiation(base: [0], exponent: [0, 0], modulus: p, implementation: engine) == one)
+        #expect(modularExponentiation(base: [9], exponent: [], modulus: [1], implementation: engine) == [0])
+    }
+
+    /// Differential check of every engine against the portable one on random
+    /// odd moduli of many sizes (top limbs all ones included: the almost-
+    /// Montgomery bound is tightest there), bases of any size, short and long exponents.
+    @Test(arguments: availableModExpEngines)
+    func enginesAgreeOnRandomInputs(engine: ModularExponentiationImplementation) {
+        var generator = ModExpTestGenerator(seed: 2080)
+        func random(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
+        for round in 0..<120 {
+            let size = [1, 2, 31, 128, 255, 256][round % 6]
+            var modulus = random(size)
+            modulus[modulus.count - 1] |= 1
+            if round % 4 == 0 { for i in 0..<min(8, size - 1) { modulus[i] = 0xFF } }
+            let base = random([1, 64, 256, 300][round % 4])
+            let exponent = random([0, 1, 33, 256][(round / 3) % 4])
+            let expected = modularExponentiation(base: base, exponent: exponent, modulus: modulus, implementation: .portable)
+            #expect(modularExponentiation(base: base, exponent: exponent, modulus: modulus, implementation: engine) == expected,
+                    "round \(round): \(size)-byte modulus, \(exponent.count)-byte exponent")
+        }
+    }
+
+    /// The IFMA engine is really offered where the CPU has it (so the runs above cover it).
+    @Test func ifmaAvailabilityMatchesPreference() {
+        if ModularExponentiationImplementation.avx512IFMA.isAvailable {
+            #expect(availableModExpEngines.count == 2)
+        }
+        #expect(ModularExponentiationImplementation.preferred.isAvailable)
     }
 }
 

@@ -19,23 +19,38 @@
 ///   0 gives 1 mod m); an empty array if the modulus is even, zero or wider
 ///   than 2048 bits.
 ///
-/// Constant-time in the base and exponent values.
+/// Constant-time in the base and exponent values. Runs on
+/// ``ModularExponentiationImplementation/preferred``.
 public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8]) -> [UInt8] {
     var counts = ModExpOperationCounts()
-    return modularExponentiation(base: base, exponent: exponent, modulus: modulus, counts: &counts)
+    return modularExponentiation(base: base, exponent: exponent, modulus: modulus,
+                                 implementation: .preferred, counts: &counts)
+}
+
+/// ``modularExponentiation(base:exponent:modulus:)`` on a chosen engine (for
+/// tests and benchmarks); an unavailable one is replaced by `.portable`.
+public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8],
+                                  implementation: ModularExponentiationImplementation) -> [UInt8] {
+    var counts = ModExpOperationCounts()
+    return modularExponentiation(base: base, exponent: exponent, modulus: modulus,
+                                 implementation: implementation, counts: &counts)
 }
 
 /// For tests: ``modularExponentiation(base:exponent:modulus:)`` that also
 /// reports how many squarings, multiplications and table scans it ran, so a
 /// test can check that these depend only on the buffer lengths.
-public func modularExponentiationCountingOperations(base: [UInt8], exponent: [UInt8],
-                                                    modulus: [UInt8]) -> (result: [UInt8], counts: ModExpOperationCounts) {
+public func modularExponentiationCountingOperations(
+    base: [UInt8], exponent: [UInt8], modulus: [UInt8],
+    implementation: ModularExponentiationImplementation = .preferred
+) -> (result: [UInt8], counts: ModExpOperationCounts) {
     var counts = ModExpOperationCounts()
-    let result = modularExponentiation(base: base, exponent: exponent, modulus: modulus, counts: &counts)
+    let result = modularExponentiation(base: base, exponent: exponent, modulus: modulus,
+                                       implementation: implementation, counts: &counts)
     return (result, counts)
 }
 
 func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8],
+                           implementation: ModularExponentiationImplementation,
                            counts: inout ModExpOperationCounts) -> [UInt8] {
     guard let n = UInt2048(bigEndianBytes: modulus), let context = MontgomeryModulus(modulus: n) else { return [] }
     let bits = exponent.count * 8
@@ -56,7 +71,8 @@ func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8],
     base.withUnsafeBytes { baseBytes in
         out.withUnsafeMutableBytes { outBytes in
             let low = UnsafeMutableRawBufferPointer(rebasing: outBytes[(outBytes.count - min(outBytes.count, UInt2048.byteCount))...])
-            context.power(baseBytes: baseBytes, exponent: workspace, bits: bits, into: low, counts: &counts)
+            context.power(baseBytes: baseBytes, exponent: workspace, bits: bits, into: low,
+                          implementation: implementation, counts: &counts)
         }
     }
     return out
@@ -66,11 +82,17 @@ extension MontgomeryModulus {
     /// Writes (base^e mod n), big-endian, into the low bytes of `output`
     /// (at most 256). `exponent` holds e in its low `bits` bits as
     /// little-endian limbs followed by a zero limb. Constant-time in base and e.
+    /// `implementation` picks the engine (an unavailable one means portable).
     func power(baseBytes: UnsafeRawBufferPointer, exponent: UnsafePointer<UInt64>, bits: Int,
-               into output: UnsafeMutableRawBufferPointer, counts: inout ModExpOperationCounts) {
+               into output: UnsafeMutableRawBufferPointer,
+               implementation: ModularExponentiationImplementation = .preferred,
+               counts: inout ModExpOperationCounts) {
         let s = limbCount
         let width = windowWidth(forExponentBits: bits)
-        let total = 3 * s + MontgomeryModulus.workspaceLimbCount(width: width)
+        let useIFMA = implementation == .avx512IFMA && implementation.isAvailable
+        let engineWords = useIFMA ? MontgomeryModulus.ifmaWorkspaceCount(width: width)
+                                  : MontgomeryModulus.workspaceLimbCount(width: width)
+        let total = 3 * s + max(engineWords, MontgomeryModulus.workspaceLimbCount(width: 1))
         let space = UnsafeMutablePointer<UInt64>.allocate(capacity: total)
         space.initialize(repeating: 0, count: total)
         defer {
@@ -103,6 +125,12 @@ extension MontgomeryModulus {
                     }
                     start = end
                     end += UInt2048.byteCount
+                }
+                if useIFMA {
+                    // Leaves the fully reduced value (not Montgomery form) in result.
+                    exponentiateIFMA(result, baseM: baseM, exponent: exponent, bits: bits,
+                                     workspace: work, counts: &counts)
+                    return
                 }
                 exponentiate(result, base: baseM, exponent: exponent, bits: bits, modulus: n,
                              workspace: work, counts: &counts)

@@ -8,7 +8,8 @@
 //
 // Guarantees: both operations are constant-time in x (fixed-base comb for
 // the public value, fixed-window ladder for the shared value; see their
-// files). x lives inline in the struct (four words, no heap copy); the
+// files), on either engine (`ModularExponentiationImplementation.preferred`:
+// AVX-512 IFMA where available, else portable). x lives inline in the struct (four words, no heap copy); the
 // exponent words built from it and all workspaces are wiped after use, and
 // `wipe()` clears x. Copies of the struct are copies of the secret.
 
@@ -63,7 +64,14 @@ extension DiffieHellmanGroup14 {
         /// The public value y = 2^(2^258 + x) mod p: 256 bytes, big-endian.
         public func publicValue() -> [UInt8] {
             var counts = ModExpOperationCounts()
-            return publicValue(counts: &counts)
+            return publicValue(implementation: .preferred, counts: &counts)
+        }
+
+        /// ``publicValue()`` on a chosen engine (for tests and benchmarks); an
+        /// unavailable one is replaced by `.portable`.
+        public func publicValue(implementation: ModularExponentiationImplementation) -> [UInt8] {
+            var counts = ModExpOperationCounts()
+            return publicValue(implementation: implementation, counts: &counts)
         }
 
         /// The shared value y_peer^(2^258 + x) mod p (256 bytes, big-endian),
@@ -76,7 +84,7 @@ extension DiffieHellmanGroup14 {
         /// For tests: ``publicValue()`` plus the operations it ran.
         public func publicValueCountingOperations() -> (publicValue: [UInt8], counts: ModExpOperationCounts) {
             var counts = ModExpOperationCounts()
-            let value = publicValue(counts: &counts)
+            let value = publicValue(implementation: .preferred, counts: &counts)
             return (value, counts)
         }
 
@@ -93,10 +101,18 @@ extension DiffieHellmanGroup14 {
             withUnsafeMutableBytes(of: &x) { secureZero($0) }
         }
 
-        private func publicValue(counts: inout ModExpOperationCounts) -> [UInt8] {
+        private func publicValue(implementation: ModularExponentiationImplementation,
+                                 counts: inout ModExpOperationCounts) -> [UInt8] {
             var out = [UInt8](repeating: 0, count: DiffieHellmanGroup14.publicValueByteCount)
+            let useIFMA = implementation == .avx512IFMA && implementation.isAvailable
             withExponent { e in
-                out.withUnsafeMutableBytes { Group14CombTable.shared.power(exponent: e, into: $0, counts: &counts) }
+                out.withUnsafeMutableBytes { output in
+                    if useIFMA {
+                        Group14CombTableIFMA.shared.power(exponent: e, into: output, counts: &counts)
+                    } else {
+                        Group14CombTable.shared.power(exponent: e, into: output, counts: &counts)
+                    }
+                }
             }
             return out
         }

@@ -61,6 +61,7 @@ extension ProxyConnection {
                 return
             case .done(0):
                 plainInputEnded = true
+                windingDown()
                 if toCipher.isEmpty { shutWrite(cipher: true) }
                 return
             case .done(let n):
@@ -91,6 +92,7 @@ extension ProxyConnection {
                     return
                 }
                 cipherInputEnded = true
+                windingDown()
                 if toPlain.isEmpty { shutWrite(cipher: false) }
                 return
             case .done(let n):

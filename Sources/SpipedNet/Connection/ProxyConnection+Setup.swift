@@ -13,15 +13,23 @@ extension ProxyConnection {
     /// Starts serving a freshly accepted socket.
     func start(peer: String?) {
         let configuration = core.configuration
-        SocketCalls.configureStream(sourceIsPlain ? plainFD : cipherFD, keepAlive: configuration.keepAlive)
+        if !core.listenerOptionsInherited {
+            SocketCalls.configureStream(sourceIsPlain ? plainFD : cipherFD, keepAlive: configuration.keepAlive)
+        }
         if let peer { configuration.log.connection(.accepted(id: id, peer: peer)) }
         addresses = core.addresses.snapshot
         connectDeadline = armDeadline()
-        // Connect first: the kernel completes it while -d computes its handshake start.
-        connectNext()
-        if closed { return }
         if !sourceIsPlain {
-            beginHandshake()
+            // -d: the nonce goes out first (the client is waiting for it); the target
+            // connect (a whole TCP handshake inside connect(2) on loopback) and this
+            // side's public value follow while the nonce travels.
+            beginHandshake(precompute: false)
+            if closed { return }
+            connectNext()
+            if closed { return }
+            handshake?.precompute()
+        } else {
+            connectNext()
             if closed { return }
         }
         updateInterest()
@@ -82,7 +90,7 @@ extension ProxyConnection {
 
     // MARK: Handshake
 
-    private func beginHandshake() {
+    private func beginHandshake(precompute: Bool = true) {
         let configuration = core.configuration
         do {
             handshake = try Handshake(role: configuration.role, key: configuration.key,
@@ -94,6 +102,9 @@ extension ProxyConnection {
         }
         handshakeDeadline = armDeadline()
         sendHandshakeOutput()
+        // This side's public value (tens of microseconds with PFS) while the peer's
+        // nonce travels, rather than on the critical path once it is here.
+        if precompute { handshake?.precompute() }
     }
 
     /// Sends whatever the handshake wants to send now.
@@ -138,10 +149,22 @@ extension ProxyConnection {
             failHandshake(Self.reason(for: error))
             return
         }
-        guard handshake.isComplete else { return }
+        guard handshake.isComplete else {
+            // -e with -f: the data keys are fixed once y_C || h_C is out, so the
+            // client's plaintext may follow it now instead of a round trip later
+            // (see Handshake.earlySealer). Replies still wait for the handshake.
+            if sealer == nil, let early = handshake.earlySealer() {
+                sealer = early
+                sendingEarly = true
+                if toCipher.isEmpty { readPlain() }
+            }
+            return
+        }
         if offset < count {
             leftover = Array(UnsafeRawBufferPointer(start: buffer + offset, count: count - offset))
         }
+        // The reply (a server's y_S || h_S) went out above; the shared-value
+        // exponentiation in finish() now overlaps the peer's.
         guard let keys = handshake.finish() else {
             failHandshake(.other("no session keys"))
             return
@@ -178,6 +201,11 @@ extension ProxyConnection {
             bytes.withUnsafeBytes { raw in
                 if let base = raw.baseAddress { deliverCiphertext(base, raw.count) }
             }
+            if closed { return }
         }
+        // Plaintext that waited during the setup (a client usually speaks at once):
+        // read it now instead of after another epoll round. Nothing there costs one
+        // recv; epoll takes over from the next event.
+        if toCipher.isEmpty && !sendingEarly { readPlain() }
     }
 }

@@ -48,6 +48,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var handshake: Handshake?
     var handshakeDone = false
     var handshakeDeadline: UInt64 = 0
+    /// Whether plaintext already flows out under a fast client's early sealer.
+    var sendingEarly = false
     /// Ciphertext that arrived in the same read as the end of the handshake.
     var leftover: [UInt8] = []
 
@@ -64,6 +66,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var bytesFromPlain: UInt64 = 0
     var bytesFromCipher: UInt64 = 0
     var closed = false
+    /// Whether this connection still counts in `loop.active` (until an input ends or it closes).
+    var countedActive = true
 
     init(accepted: AcceptedSocket, loop: EventLoop, core: EngineCore) {
         self.loop = loop
@@ -127,6 +131,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
             if !cipherInputEnded && toPlain.isEmpty { cipherMask |= EpollBits.input }
         } else {
             if handshake != nil { cipherMask |= EpollBits.input }
+            // A fast client's early sealer: its plaintext may go out already.
+            if sealer != nil && !plainInputEnded && toCipher.isEmpty { plainMask |= EpollBits.input }
             if connecting {
                 if sourceIsPlain { cipherMask |= EpollBits.output } else { plainMask |= EpollBits.output }
             }
@@ -184,7 +190,15 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         let fromSource = sourceIsPlain ? bytesFromPlain : bytesFromCipher
         let fromTarget = sourceIsPlain ? bytesFromCipher : bytesFromPlain
         core.configuration.log.connection(.closed(id: id, bytesFromSource: fromSource, bytesFromTarget: fromTarget, seconds: seconds))
+        windingDown()
         core.connectionClosed(on: loop)
+    }
+
+    /// Leaves the loop's active count (once): an input ended or the connection closed.
+    func windingDown() {
+        guard countedActive else { return }
+        countedActive = false
+        loop.active.subtract(1, ordering: .relaxed)
     }
 
     private func release(_ fd: inout Int32) {

@@ -127,6 +127,7 @@ final class Acceptor: LoopHandler, TimerTarget {
             let accepted = AcceptedSocket(fd: fd, id: id, acceptedAt: loop.now, peer: peer)
             let owner = chooseLoop()
             owner.load.add(1, ordering: .sequentiallyConsistent)
+            owner.active.add(1, ordering: .relaxed)
             if owner === loop {
                 ProxyConnection(accepted: accepted, loop: loop, core: core).start(peer: peer)
             } else {
@@ -170,20 +171,21 @@ final class Acceptor: LoopHandler, TimerTarget {
         }
     }
 
-    /// The loop with the fewest connections. Ties go to this (accepting) loop:
+    /// The loop with the fewest active connections (both directions still
+    /// open; see `EventLoop.active`). Ties go to this (accepting) loop:
     /// serving a connection where it was accepted costs no cross-thread wake-up,
     /// which is most of the work of a short connection; other loops get one as
     /// soon as this one holds more. Ties among the others rotate.
     private func chooseLoop() -> EventLoop {
         let loops = core.loops
         var best = loop
-        var bestLoad = loop.load.load(ordering: .relaxed)
+        var bestLoad = loop.active.load(ordering: .relaxed)
         guard loops.count > 1, bestLoad > 0 else { return best }
         rotation = (rotation + 1) % loops.count
         for step in 0..<loops.count {
             let candidate = loops[(rotation + step) % loops.count]
             if candidate === loop { continue }
-            let load = candidate.load.load(ordering: .relaxed)
+            let load = candidate.active.load(ordering: .relaxed)
             if load < bestLoad {
                 best = candidate
                 bestLoad = load

@@ -11,6 +11,10 @@ final class EngineCore: Sendable {
     let loops: [EventLoop]
     /// The -o timeout in nanoseconds.
     let timeoutNanoseconds: UInt64
+    /// Whether the listener carries the per-connection socket options
+    /// (keep-alive as configured, TCP_NODELAY), which Linux copies to every
+    /// accepted TCP socket: then they are not set again per connection.
+    let listenerOptionsInherited: Bool
 
     /// Connections accepted and not yet closed (all loops; includes hand-offs in flight).
     let openConnections = Atomic<Int>(0)
@@ -23,8 +27,10 @@ final class EngineCore: Sendable {
     /// Connection numbers for logs.
     let nextConnectionID = Atomic<UInt64>(1)
 
-    init(configuration: ProxyConfiguration, addresses: TargetAddresses, loops: [EventLoop]) {
+    init(configuration: ProxyConfiguration, addresses: TargetAddresses, loops: [EventLoop],
+         listenerOptionsInherited: Bool = false) {
         self.configuration = configuration
+        self.listenerOptionsInherited = listenerOptionsInherited
         self.addresses = addresses
         self.loops = loops
         self.timeoutNanoseconds = max(MonotonicClock.nanoseconds(configuration.timeout), 1_000_000)

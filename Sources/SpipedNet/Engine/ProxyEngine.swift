@@ -21,7 +21,9 @@ public final class ProxyEngine: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
 
     /// Prepares an engine. `listener` must be bound and listening (any family);
-    /// it is made non-blocking and is not closed by the engine. Resolves the
+    /// it is made non-blocking and is not closed by the engine; on a TCP
+    /// listener keep-alive (as configured) and TCP_NODELAY are set, for the
+    /// accepted sockets to inherit. Resolves the
     /// target once (rethrowing its error). `eventLoops` defaults to the number of
     /// online processors (environment `SPIPED_EVENT_LOOPS` overrides it).
     public init(listener: Int32, configuration: ProxyConfiguration, eventLoops: Int? = nil) throws {
@@ -33,7 +35,31 @@ public final class ProxyEngine: @unchecked Sendable {
         for index in 0..<count {
             loops.append(try EventLoop(index: index, buffers: LoopBuffers()))
         }
-        core = EngineCore(configuration: configuration, addresses: addresses, loops: loops)
+        core = EngineCore(configuration: configuration, addresses: addresses, loops: loops,
+                          listenerOptionsInherited: Self.setInheritedOptions(listener, keepAlive: configuration.keepAlive))
+    }
+
+    /// Sets keep-alive (on, or off for -j) and TCP_NODELAY on a TCP listener,
+    /// so that every accepted socket inherits them (Linux copies socket
+    /// options to accepted TCP sockets) and needs no setsockopt of its own.
+    /// False, leaving per-connection setting in place, for any other listener
+    /// (e.g. a Unix socket) or if a call fails.
+    static func setInheritedOptions(_ listener: Int32, keepAlive: Bool) -> Bool {
+        #if os(Linux)
+        var type: Int32 = 0, domain: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(listener, SOL_SOCKET, SO_TYPE, &type, &length) == 0,
+              type == Int32(SOCK_STREAM.rawValue) else { return false }
+        length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(listener, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0,
+              domain == AF_INET || domain == AF_INET6 else { return false }
+        var on: Int32 = keepAlive ? 1 : 0, one: Int32 = 1
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        return setsockopt(listener, SOL_SOCKET, SO_KEEPALIVE, &on, size) == 0
+            && setsockopt(listener, Int32(IPPROTO_TCP), TCP_NODELAY, &one, size) == 0
+        #else
+        return false
+        #endif
     }
 
     /// The number of loops used when none is given.

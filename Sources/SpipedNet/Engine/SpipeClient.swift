@@ -90,6 +90,8 @@ public enum SpipeClient {
         while true {
             try sendAll(handshake.pendingOutput(), on: fd, until: deadline)
             if handshake.isComplete { break }
+            // Our public value, while the server's nonce is on its way (once; then a no-op).
+            handshake.precompute()
             guard wait(fd, for: Int16(POLLIN), until: deadline) else { throw Failure(text: "timed out") }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n == 0 { throw Failure(text: "connection closed by peer") }

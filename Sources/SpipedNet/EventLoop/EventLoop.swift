@@ -51,8 +51,13 @@ final class EventLoop: @unchecked Sendable {
     let buffers: LoopBuffers
     /// Sockets handed over by the accepting loop (any thread may push).
     let inbox = ForkSafeLock<[AcceptedSocket]>([])
-    /// Connections owned by this loop, for balancing (written here, read anywhere).
+    /// Connections owned by this loop (written here, read anywhere); shutdown waits for 0.
     let load = Atomic<Int>(0)
+    /// The part of `load` still in both directions: a connection leaves it when
+    /// either input ends (it is then only finishing). The acceptor balances on
+    /// this, so a short connection that is closing does not push the next one
+    /// to another thread (a cross-thread wake-up costs more than the work).
+    let active = Atomic<Int>(0)
     /// The time at the start of the current iteration (nanoseconds, monotonic).
     private(set) var now: UInt64 = MonotonicClock.now()
     /// Called on this thread after a wake-up (inbox and flags may have changed).
@@ -192,13 +197,24 @@ final class EventLoop: @unchecked Sendable {
     func run() {
         while true {
             now = MonotonicClock.now()
-            let timeout = timers.waitMilliseconds(now: now)
+            let timeout = Self.coarsen(timers.waitMilliseconds(now: now))
             let count = LinuxCalls.epollWait(epollFD, events, Int32(eventCapacity), timeout)
             now = MonotonicClock.now()
             if count > 0 { dispatch(Int(count)) }
             while let due = timers.popDue(now: now) { due?.timerFired(now: now) }
             if shouldStop?() == true { return }
         }
+    }
+
+    /// Timer slack: a wait for a future deadline is rounded up to the next
+    /// multiple of 25 ms. Deadlines here are the -o timeouts (seconds) and the
+    /// accept back-off (100 ms), so firing up to 25 ms late changes nothing,
+    /// while a busy daemon, whose every connection leaves a lazily cancelled
+    /// deadline behind, no longer wakes up for them once per millisecond.
+    static func coarsen(_ milliseconds: Int32) -> Int32 {
+        let slack: Int32 = 25
+        guard milliseconds > 0, milliseconds < Int32.max - slack else { return milliseconds }
+        return (milliseconds + slack - 1) / slack * slack
     }
 
     private func dispatch(_ count: Int) {
