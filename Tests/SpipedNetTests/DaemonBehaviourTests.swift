@@ -90,6 +90,10 @@ extension ProcessTests {
             pair.encryptor.process.send(SIGTERM)
             usleep(300_000)
             #expect(pair.encryptor.process.isRunning, "exited with a connection still open")
+            // New connections are refused at once while the open one drains.
+            let late = TestSockets.connect(pair.entry, timeout: 2)
+            #expect(late < 0, "a connection made after SIGTERM was accepted")
+            if late >= 0 { close(late) }
             // The open connection keeps working...
             TestSockets.writeAll(open, Array("after".utf8))
             #expect(TestSockets.readExactly(open, 5) == Array("after".utf8))

@@ -43,7 +43,7 @@ extension ProcessTests {
                                                   stdin: .file(input), stdout: .file(output),
                                                   stderr: .file(scratch.path("spipe.err")), timeout: 30)
                 #expect(status == 0, "spipe exit status for \(size) bytes: \(String(describing: status)); \(scratch.text("spipe.err"))")
-                let received = (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data()
+                let received = FileContents.bytes(output) ?? []
                 #expect(received.count == size && Array(received) == payload, "\(size) bytes through spipe")
             }
             _ = daemon

@@ -105,7 +105,7 @@ extension ProcessTests {
                                               stdin: .file(input), stdout: .file(scratch.path("out")),
                                               stderr: .file(scratch.path("spipe.err")), timeout: 30)
             #expect(status == 0, "static spipe: \(scratch.text("spipe.err"))")
-            let received = (try? Data(contentsOf: URL(fileURLWithPath: scratch.path("out")))) ?? Data()
+            let received = FileContents.bytes(scratch.path("out")) ?? []
             #expect(Array(received) == payload, "1 MiB through static spipe: \(received.count) bytes back")
 
             encryptor.send(SIGTERM)

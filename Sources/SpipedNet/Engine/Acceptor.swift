@@ -97,6 +97,12 @@ final class Acceptor: LoopHandler, TimerTarget {
         stopped = true
         setListening(false)
         loop.forget(listener, closing: false)
+        // Refuse new connections while the open ones drain (the C spiped leaves
+        // them queued, unserved, until it exits): shutdown() moves a Linux
+        // listening socket (TCP or Unix) out of LISTEN, so connects get
+        // ECONNREFUSED and queued ones are reset. The descriptor stays open
+        // (the caller owns it); a restarted daemon can bind the address now.
+        _ = shutdown(listener, Int32(SHUT_RDWR))
         core.stopping.store(true, ordering: .sequentiallyConsistent)
         for other in core.loops where other !== loop { other.wake() }
     }

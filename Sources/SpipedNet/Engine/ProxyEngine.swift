@@ -21,7 +21,8 @@ public final class ProxyEngine: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
 
     /// Prepares an engine. `listener` must be bound and listening (any family);
-    /// it is made non-blocking and is not closed by the engine; on a TCP
+    /// it is made non-blocking and is not closed by the engine (when shutdown
+    /// starts it is shut down, so new connections are refused); on a TCP
     /// listener keep-alive (as configured) and TCP_NODELAY are set, for the
     /// accepted sockets to inherit. Resolves the
     /// target once (rethrowing its error). `eventLoops` defaults to the number of
@@ -70,7 +71,8 @@ public final class ProxyEngine: @unchecked Sendable {
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
-    /// Serves until SIGTERM or `requestShutdown()`, then stops accepting, waits
+    /// Serves until SIGTERM or `requestShutdown()`, then stops accepting (new
+    /// connections are refused from then on), waits
     /// for the open connections to end and returns 0. Returns 1 if the engine
     /// could not start (listener refused by epoll, thread creation failed) or
     /// was already run.
@@ -124,6 +126,7 @@ public final class ProxyEngine: @unchecked Sendable {
         for loop in core.loops {
             loop.onWake = nil
             loop.shouldStop = nil
+            loop.dropRegistrations()
         }
         return 0
     }

@@ -114,7 +114,7 @@ struct Captured {
         let status = try ChildProcess.run(executable, arguments, environment: environment, stdin: stdin,
                                           stdout: .file(out), stderr: .file(err), timeout: timeout)
         return Captured(status: status,
-                        stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                        stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+                        stdout: FileContents.text(out) ?? "",
+                        stderr: FileContents.text(err) ?? "")
     }
 }

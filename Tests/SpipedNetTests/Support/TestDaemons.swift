@@ -41,7 +41,7 @@ final class RunningDaemon: @unchecked Sendable {
     }
 
     /// What the daemon wrote to stderr so far.
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    var stderr: String { FileContents.text(stderrPath) ?? "" }
 
     /// SIGTERM, then wait; returns the exit status (nil if it did not exit in time).
     func terminate(timeout: Double = 10) -> Int32? {

@@ -98,7 +98,7 @@ final class Scratch: @unchecked Sendable {
 
     /// Contents of a file in the directory as text ("" if missing).
     func text(_ name: String) -> String {
-        (try? String(contentsOfFile: path(name), encoding: .utf8)) ?? ""
+        FileContents.text(path(name)) ?? ""
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
