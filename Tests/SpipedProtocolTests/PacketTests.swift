@@ -115,6 +115,31 @@ struct PacketTests {
         #expect(throws: PacketError.failedEarlier) { try lengthFailure.open(good) }
     }
 
+    @Test("openAvailable keeps the plaintext of good packets before a bad one; open() does not")
+    func goodPacketsBeforeABadOne() {
+        // Packet 0 (valid, payload 0x41 x 100), then packet 1 with a flipped MAC bit, in one input.
+        let first = forgePacket(padded: padded(payload: [UInt8](repeating: 0x41, count: 100), length: 100))
+        var second = forgePacket(padded: padded(payload: [UInt8](repeating: 0x42, count: 5), length: 5), packetNumber: 1)
+        second[second.count - 1] ^= 1
+        let input = first + second
+        var out = [UInt8](repeating: 0, count: 4096)
+
+        let opener = serverOpener()
+        let result = input.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes { opener.openAvailable(source, into: $0) }
+        }
+        #expect(result.consumed == input.count && result.produced == 100 && result.failure == .badMAC)
+        #expect(Array(out[0..<100]) == [UInt8](repeating: 0x41, count: 100))
+        #expect(opener.hasFailed)
+        let after = input.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes { opener.openAvailable(source, into: $0) }
+        }
+        #expect(after.consumed == 0 && after.produced == 0 && after.failure == .failedEarlier)
+
+        // The throwing form reports the failure and hands back nothing.
+        #expect(throws: PacketError.badMAC) { try serverOpener().open(input) }
+    }
+
     @Test("packets out of order, replayed or for the other direction fail the MAC")
     func wrongNumberOrDirection() throws {
         let packets = t.bytes("C2S_PACKETS_1025")             // packets 4 and 5

@@ -103,26 +103,26 @@ extension ProxyConnection {
     }
 
     /// Opens `count` ciphertext bytes (whole packets or not) and sends the
-    /// plaintext to the plain side. A bad packet drops the connection.
+    /// plaintext to the plain side. A bad packet drops the connection, after
+    /// the plaintext of the good packets before it (as the C spiped does).
     func deliverCiphertext(_ bytes: UnsafeRawPointer, _ count: Int) {
         guard let opener else { return }
         let out = loop.buffers.opened
         var offset = 0
         while offset < count {
-            let result: (consumed: Int, produced: Int)
-            do {
-                result = try opener.open(UnsafeRawBufferPointer(start: bytes + offset, count: count - offset),
-                                         into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
-            } catch {
-                core.configuration.log.connection(.packetAuthenticationFailed(id: id))
-                close()
-                return
-            }
+            let result = opener.openAvailable(UnsafeRawBufferPointer(start: bytes + offset, count: count - offset),
+                                              into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
             offset += result.consumed
             if result.produced > 0 {
                 bytesFromCipher &+= UInt64(result.produced)
                 guard sendOrQueue(plainFD, out, result.produced, toCipher: false) else { return }
-            } else if result.consumed == 0 {
+            }
+            if result.failure != nil {
+                core.configuration.log.connection(.packetAuthenticationFailed(id: id))
+                close()
+                return
+            }
+            if result.produced == 0 && result.consumed == 0 {
                 break   // cannot happen with openedCapacity sized for a whole chunk
             }
         }

@@ -138,16 +138,15 @@ enum SpipePump {
             }
             var offset = 0
             while offset < n {
-                let result: (consumed: Int, produced: Int)
-                do {
-                    result = try opener.open(UnsafeRawBufferPointer(start: cipher + offset, count: n - offset),
-                                             into: UnsafeMutableRawBufferPointer(start: opened, count: LoopBuffers.openedCapacity))
-                } catch {
-                    return shared.fail("Error reading: packet authentication failed")
-                }
+                // Good packets before a bad one in the same read are still written (as C does).
+                let result = opener.openAvailable(UnsafeRawBufferPointer(start: cipher + offset, count: n - offset),
+                                                  into: UnsafeMutableRawBufferPointer(start: opened, count: LoopBuffers.openedCapacity))
                 offset += result.consumed
                 if let code = writeAll(output, opened, result.produced, isSocket: false) {
                     return shared.fail("Error writing standard output: \(SocketCalls.errorText(code))")
+                }
+                if result.failure != nil {
+                    return shared.fail("Error reading: packet authentication failed")
                 }
                 if result.consumed == 0 && result.produced == 0 { break }
             }

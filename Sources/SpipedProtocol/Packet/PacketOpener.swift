@@ -63,8 +63,25 @@ public final class PacketOpener {
     ///   packet (no plaintext of it is written), ``PacketError/failedEarlier``
     ///   once any call has failed. A throw ends the stream for good.
     public func open(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(PacketError) -> (consumed: Int, produced: Int) {
-        guard !failed else { throw .failedEarlier }
-        guard let destination = out.baseAddress else { return (0, 0) }
+        let result = openAvailable(input, into: out)
+        if let failure = result.failure { throw failure }
+        return (result.consumed, result.produced)
+    }
+
+    /// Like ``open(_:into:)``, but a bad packet does not take the plaintext
+    /// of the good packets before it in the same input with it: their
+    /// plaintext is in `out[0..<produced]` and `failure` says why the stream
+    /// ended (the opener has failed for good, as with a throw). This is what a
+    /// relay wants: the C spiped forwards every packet that verified before
+    /// the bad one, and so do we, even when they arrive in one read.
+    ///
+    /// - Returns: input bytes consumed, plaintext bytes produced, and the
+    ///   error that ended the stream (``PacketError/failedEarlier`` at once,
+    ///   with nothing produced, if an earlier call failed), or nil.
+    public func openAvailable(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer)
+        -> (consumed: Int, produced: Int, failure: PacketError?) {
+        guard !failed else { return (0, 0, .failedEarlier) }
+        guard let destination = out.baseAddress else { return (0, 0, nil) }
         let source = input.baseAddress
         var consumed = 0
         var produced = 0
@@ -88,10 +105,10 @@ public final class PacketOpener {
                 produced += try openPacket(packet, into: destination + produced)
             } catch {
                 fail()
-                throw error
+                return (consumed, produced, error)
             }
         }
-        return (consumed, produced)
+        return (consumed, produced, nil)
     }
 
     /// Verifies, checks and decrypts one whole packet at `packet` into
