@@ -137,6 +137,11 @@ private func refusal<T>(_ result: Result<T, UsageError>) -> UsageError? {
         #expect(refusal(spiped(base + ["-o", "0.5x"]))?.diagnostic == "Error parsing argument: -o 0.5x: Invalid argument")
         #expect(refusal(spiped(base + ["-r", "abc"]))?.diagnostic == "Error parsing argument: -r abc: Invalid argument")
         #expect(refusal(spiped(base + ["-r", "-1"]))?.diagnostic == "Error parsing argument: -r -1: Numerical result out of range")
+        // strtod reads "nan": the usage, as C gives for -o nan (C runs with -r nan; a NaN
+        // interval trapped in an integer conversion here, found by fuzzing).
+        #expect(refusal(spiped(base + ["-r", "nan"])) == UsageError(program: .spiped))
+        #expect(refusal(spiped(base + ["-o", "NaN"])) == UsageError(program: .spiped))
+        #expect(refusal(spipe(["-t", "[127.0.0.1]:9", "-k", "/tmp/k", "-o", "nan"])) != nil)
     }
 
     @Test func usageTextKeepsTheReferenceLines() {

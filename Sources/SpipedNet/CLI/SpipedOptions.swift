@@ -155,6 +155,9 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
           seen.contains("-k"),
           options.timeout > 0,
           !(options.resolveInterval != 60 && options.disableReresolution),
+          // strtod reads "nan": -o nan fails `timeout > 0` above, as in C; C runs with
+          // -r nan, we refuse it (a NaN interval trapped in an integer conversion; found by fuzzing).
+          !options.resolveInterval.isNaN,
           seen.contains("-s"),
           seen.contains("-t")
     else { return .failure(usage) }

@@ -33,7 +33,9 @@ final class TargetAddresses: Sendable {
 
     /// Re-resolves every `interval` seconds until `stop()`; runs on its own thread.
     func refreshLoop(every interval: Double) {
-        let ms = Int32(clamping: Int64(min(max(interval, 0.001), 86_400 * 365) * 1000))
+        // Clamped before any integer conversion (which traps on NaN or infinity).
+        let seconds = interval.isNaN ? 60 : min(max(interval, 0.001), 86_400 * 365)
+        let ms = Int32(clamping: Int64(seconds * 1000))
         while true {
             var pfd = pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)
             let rc = poll(&pfd, 1, ms)

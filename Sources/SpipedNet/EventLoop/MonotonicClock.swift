@@ -19,7 +19,7 @@ enum MonotonicClock {
     /// Seconds (as given on the command line) to nanoseconds, clamped to a sane range
     /// so a huge -o value cannot overflow the deadline arithmetic.
     static func nanoseconds(_ seconds: Double) -> UInt64 {
-        guard seconds.isFinite, seconds > 0 else { return 0 }
+        guard !seconds.isNaN, seconds > 0 else { return 0 }   // +infinity is capped below
         let capped = min(seconds, 100 * 365 * 86_400)
         return UInt64(capped * 1_000_000_000)
     }
