@@ -31,6 +31,14 @@ final class ChildProcess: @unchecked Sendable {
             case let .file(path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             }
         }
+        // The child gets only 0-2: without this, sockets and files other tests
+        // hold open at the moment of the spawn (not all close-on-exec) leak into
+        // the daemon, and its descriptor counts would not be its own. glibc 2.34+
+        // has it; Swift's Glibc module does not import it, so it is looked up.
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
