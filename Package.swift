@@ -37,7 +37,12 @@ let fuzzTargets: [Target] = Context.environment["SPIPED_FUZZ"] != "1" ? [] :
                           path: "Tests/Fuzz/\(name)",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])])
     }
-let extraTargets: [Target] = fuzzTargets
+// dudect-style constant-time harness (Benchmarks/ConstantTime, see its README); always built.
+let dudectTargets: [Target] = [
+    .executableTarget(name: "spiped-dudect", dependencies: ["SpipedCrypto", "SpipedProtocol"],
+                      path: "Benchmarks/ConstantTime", exclude: ["README.md"]),
+]
+let extraTargets: [Target] = fuzzTargets + dudectTargets
 // MARK: end region "extra-targets"
 
 let package = Package(

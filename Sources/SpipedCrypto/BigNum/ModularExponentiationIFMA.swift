@@ -114,6 +114,19 @@ extension MontgomeryModulus {
             // table[0] = 1 and table[1] = base, in IFMA Montgomery form.
             one.withLimbs { o in limbsToDigits(tmp, o) }
             IFMAMontgomery.multiply(table, tmp, convD, modulus: nD, k0: k0)
+            // table[0] += n: the same residue (AMM gave at most n, so the sum stays
+            // below 2n < 2^2049, the kernel's input bound). Why: 2^2080 mod p is
+            // below 2^2015 for the group-14 prime, so the plain value has a zero
+            // top digit, and a window digit of 0 would multiply by a visibly
+            // "short" operand; spiped-dudect measured that as a few ns per
+            // exponentiation at x = 0 (operand-dependent hardware timing, not a
+            // branch). Digit-wise add with carries: public indices only.
+            var carry: UInt64 = 0
+            for j in 0..<d {
+                let sum = table[j] &+ nD[j] &+ carry
+                table[j] = sum & IFMAMontgomery.digitMask
+                carry = sum >> 52
+            }
             limbsToDigits(tmp, baseM)
             IFMAMontgomery.multiply(table + d, tmp, convD, modulus: nD, k0: k0)
             counts.multiplications += 2
