@@ -235,7 +235,7 @@ enum AdversarialScenario {
         let status = child.wait(timeout: observation + 5)
         if status == nil { child.killAndReap() }
         let elapsed = Date().timeIntervalSince(started)
-        let received = Array((try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data())
+        let received = FileContents.bytes(output) ?? []
         let label = "\(attack) vs spipe"
         if attack.accepted {
             #expect(status == 0, "\(label): status \(String(describing: status)); \(scratch.text("stderr"))")
