@@ -9,24 +9,6 @@
 import Testing
 import SpipedCrypto
 
-/// SplitMix64: reproducible randomness for these tests.
-private struct HardwareTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func bytes(_ n: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: n)
-        for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: next()) }
-        return out
-    }
-}
-
 /// `xorKeystream` applied to a copy of `data` placed `misalign` bytes into a
 /// larger buffer (so the kernels see unaligned addresses too).
 private func keystreamXor(_ cipher: some AES256BlockCipher, nonce: UInt64, firstBlock: UInt64,
@@ -45,7 +27,7 @@ private func keystreamXor(_ cipher: some AES256BlockCipher, nonce: UInt64, first
 struct AESHardwareBackendTests {
     @Test("Encrypt and decrypt agree with table and constant-time on 3,000 random keys")
     func blocksAgree() {
-        var rng = HardwareTestRandom(seed: 0xAE5)
+        var rng = SeededGenerator(seed: 0xAE5)
         for round in 0..<3000 {
             let key = rng.bytes(32)
             let hardware = AES256Hardware(key: key)
@@ -92,7 +74,7 @@ struct AESHardwareBackendTests {
 
     @Test("CTR keystream for every length 0...2000 matches the table variant")
     func ctrLengths() {
-        var rng = HardwareTestRandom(seed: 0xC7B)
+        var rng = SeededGenerator(seed: 0xC7B)
         let key = rng.bytes(32)
         let hardware = AES256Hardware(key: key)
         let table = AES256Table(key: key)
@@ -110,7 +92,7 @@ struct AESHardwareBackendTests {
 
     @Test("CTR on random keys and one large buffer, through AES256CTR in pieces")
     func ctrRandomKeysAndStreaming() {
-        var rng = HardwareTestRandom(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         for _ in 0..<200 {
             let key = rng.bytes(32)
             let nonce = rng.next(), start = rng.next() >> 1
@@ -158,7 +140,7 @@ struct AESHardwareBackendTests {
 struct SHA256HardwareBackendTests {
     @Test("Digests agree on random messages of every length 0...1100 and some large ones")
     func digestsAgree() {
-        var rng = HardwareTestRandom(seed: 0x5A256)
+        var rng = SeededGenerator(seed: 0x5A256)
         var lengths = Array(0...1100)
         lengths += [4095, 4096, 4097, 65_536, 1_000_003]
         for length in lengths {
@@ -171,7 +153,7 @@ struct SHA256HardwareBackendTests {
 
     @Test("Streaming in random pieces agrees (multi-block calls of every size)")
     func streamingAgrees() {
-        var rng = HardwareTestRandom(seed: 0x57EA)
+        var rng = SeededGenerator(seed: 0x57EA)
         for _ in 0..<100 {
             let message = rng.bytes(Int(rng.next() % 20_000))
             var hardware = SHA256(implementation: .hardware)
@@ -188,7 +170,7 @@ struct SHA256HardwareBackendTests {
 
     @Test("HMAC with the hardware block function equals the portable one")
     func hmacAgrees() {
-        var rng = HardwareTestRandom(seed: 0x4AC)
+        var rng = SeededGenerator(seed: 0x4AC)
         for round in 0..<300 {
             let key = rng.bytes(Int(rng.next() % 130))
             let message = rng.bytes(Int(rng.next() % 300))

@@ -34,7 +34,7 @@ let availableModExpEngines = ModularExponentiationImplementation.allCases.filter
     @Test(arguments: availableModExpEngines, [1, 8, 32, 33, 256])
     func operationCountsDependOnlyOnExponentLength(engine: ModularExponentiationImplementation, byteCount: Int) {
         let p = DiffieHellmanGroup14.primeBytes
-        var generator = ModExpTestGenerator(seed: UInt64(byteCount))
+        var generator = SeededGenerator(seed: UInt64(byteCount))
         let exponents: [[UInt8]] = [
             [UInt8](repeating: 0, count: byteCount),
             [UInt8](repeating: 0xFF, count: byteCount),
@@ -80,7 +80,7 @@ let availableModExpEngines = ModularExponentiationImplementation.allCases.filter
     /// Montgomery bound is tightest there), bases of any size, short and long exponents.
     @Test(arguments: availableModExpEngines)
     func enginesAgreeOnRandomInputs(engine: ModularExponentiationImplementation) {
-        var generator = ModExpTestGenerator(seed: 2080)
+        var generator = SeededGenerator(seed: 2080)
         func random(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
         for round in 0..<120 {
             let size = [1, 2, 31, 128, 255, 256][round % 6]
@@ -101,18 +101,5 @@ let availableModExpEngines = ModularExponentiationImplementation.allCases.filter
             #expect(availableModExpEngines.count == 2)
         }
         #expect(ModularExponentiationImplementation.preferred.isAvailable)
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for test inputs (not for secrets).
-private struct ModExpTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
