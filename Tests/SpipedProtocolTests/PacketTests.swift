@@ -140,6 +140,51 @@ struct PacketTests {
         #expect(throws: PacketError.badMAC) { try serverOpener().open(input) }
     }
 
+    @Test("a bad packet at any position among 1...5 in one input: the ones before it are delivered, nothing after",
+          arguments: ["badMAC", "badLength"])
+    func badPacketAtEveryPosition(kind: String) {
+        // The opener MACs whole packets two at a time; a bad first or second
+        // of a pair, or a bad odd last packet, must all end the same way.
+        for count in 1...5 {
+            for bad in 0..<count {
+                var input: [UInt8] = []
+                var expected: [UInt8] = []
+                for n in 0..<count {
+                    let payload = [UInt8](repeating: UInt8(0x30 + n), count: 100 + n)
+                    var packet: [UInt8]
+                    if n == bad && kind == "badLength" {
+                        packet = forgePacket(padded: padded(payload: payload, length: 1025), packetNumber: UInt64(n))
+                    } else {
+                        packet = forgePacket(padded: padded(payload: payload, length: UInt32(payload.count)),
+                                             packetNumber: UInt64(n))
+                        if n == bad { packet[500] ^= 0x10 }
+                        if n < bad { expected += payload }
+                    }
+                    input += packet
+                }
+                var out = [UInt8](repeating: 0, count: 8192)
+                let opener = serverOpener()
+                let result = input.withUnsafeBytes { source in
+                    out.withUnsafeMutableBytes { opener.openAvailable(source, into: $0) }
+                }
+                let label = "\(count) packets, bad one at \(bad)"
+                #expect(result.failure == (kind == "badMAC" ? .badMAC : .badLength), "\(label)")
+                #expect(result.consumed == (bad + 1) * 1060, "\(label)")
+                #expect(Array(out[0..<result.produced]) == expected, "\(label)")
+                #expect(opener.packetCount == UInt64(bad), "\(label)")
+            }
+            // And all good: every packet, in order, whatever the count's parity.
+            var input: [UInt8] = []
+            var expected: [UInt8] = []
+            for n in 0..<count {
+                let payload = [UInt8](repeating: UInt8(0x30 + n), count: 100 + n)
+                input += forgePacket(padded: padded(payload: payload, length: UInt32(payload.count)), packetNumber: UInt64(n))
+                expected += payload
+            }
+            #expect((try? serverOpener().open(input)) == expected, "\(count) good packets")
+        }
+    }
+
     @Test("packets out of order, replayed or for the other direction fail the MAC")
     func wrongNumberOrDirection() throws {
         let packets = t.bytes("C2S_PACKETS_1025")             // packets 4 and 5

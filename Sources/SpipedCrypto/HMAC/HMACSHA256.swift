@@ -24,9 +24,9 @@ public struct HMACSHA256: Sendable {
     /// The running inner hash: SHA-256 over (K0 ^ ipad) || message so far.
     private var inner: SHA256
     /// Chaining state after compressing K0 ^ ipad.
-    private var innerKeyed: SHA256.ChainingState
+    private(set) var innerKeyed: SHA256.ChainingState
     /// Chaining state after compressing K0 ^ opad.
-    private var outerKeyed: SHA256.ChainingState
+    private(set) var outerKeyed: SHA256.ChainingState
 
     /// Keys an HMAC with ``SHA256/preferredImplementation``. Any key length.
     public init(key: some Collection<UInt8>) {

@@ -18,4 +18,11 @@ enum SHA256Hardware {
     static func compress(state: UnsafeMutablePointer<UInt32>, blocks: UnsafeRawPointer, blockCount: Int) {
         SHANI.compress(state: state, blocks: blocks, blockCount: blockCount)
     }
+
+    /// Compresses two independent sequences of `blockCount` blocks each, interleaved.
+    @inline(__always)
+    static func compress2(stateA: UnsafeMutablePointer<UInt32>, blocksA: UnsafeRawPointer,
+                          stateB: UnsafeMutablePointer<UInt32>, blocksB: UnsafeRawPointer, blockCount: Int) {
+        SHANI.compress2(stateA: stateA, blocksA: blocksA, stateB: stateB, blocksB: blocksB, blockCount: blockCount)
+    }
 }

@@ -61,6 +61,29 @@ extension SHA256 {
         }
     }
 
+    /// Compresses two independent block sequences of `blockCount` blocks
+    /// each, into their own states. The hardware kernel interleaves them
+    /// (SHANI.compress2); the portable code runs them one after the other.
+    @inline(__always)
+    static func compress2(_ stateA: inout ChainingState, blocks blocksA: UnsafeRawPointer,
+                          _ stateB: inout ChainingState, blocks blocksB: UnsafeRawPointer,
+                          blockCount: Int, _ implementation: Implementation) {
+        switch implementation {
+        case .hardware:
+            withUnsafeMutablePointer(to: &stateA) { a in
+                withUnsafeMutablePointer(to: &stateB) { b in
+                    SHA256Hardware.compress2(stateA: UnsafeMutableRawPointer(a).assumingMemoryBound(to: UInt32.self),
+                                             blocksA: blocksA,
+                                             stateB: UnsafeMutableRawPointer(b).assumingMemoryBound(to: UInt32.self),
+                                             blocksB: blocksB, blockCount: blockCount)
+                }
+            }
+        case .portable:
+            compress(&stateA, blocks: blocksA, blockCount: blockCount, .portable)
+            compress(&stateB, blocks: blocksB, blockCount: blockCount, .portable)
+        }
+    }
+
     /// Compresses the 64-byte inline block `block` into `state`.
     @inline(__always)
     static func compress(_ state: inout ChainingState, pendingBlock block: inout BlockStorage,

@@ -1,5 +1,5 @@
-// The fixed layout of a spiped data packet and the two steps sealer and
-// opener share: the packet MAC and the CTR call for one packet.
+// The fixed layout of a spiped data packet and the step sealer and opener
+// share: the packet MAC, for one packet or for two at once.
 //
 //   padded = M || zeros to 1024 || be32(len M)        (1028 bytes)
 //   enc    = AES-256-CTR(E, padded), counter block be64(packet#) || be64(i)
@@ -35,5 +35,22 @@ enum PacketLayout {
         var counter = packetNumber.bigEndian
         withUnsafeBytes(of: &counter) { working.update($0) }
         working.finalize(into: UnsafeMutableRawBufferPointer(start: out, count: macByteCount))
+    }
+
+    /// The MACs of two packets at once (`numberA` and `numberB` their packet
+    /// numbers), with the SHA-256 compressions of both interleaved; same
+    /// result as two ``computeMAC(_:encrypted:packetNumber:into:)`` calls.
+    @inline(__always)
+    static func computeMACs(_ keyed: HMACSHA256,
+                            encryptedA: UnsafeRawPointer, packetNumberA: UInt64, intoA outA: UnsafeMutableRawPointer,
+                            encryptedB: UnsafeRawPointer, packetNumberB: UInt64, intoB outB: UnsafeMutableRawPointer) {
+        var counters = (packetNumberA.bigEndian, packetNumberB.bigEndian)
+        withUnsafeBytes(of: &counters) { raw in
+            keyed.authenticationCodes(body: UnsafeRawBufferPointer(start: encryptedA, count: encryptedByteCount),
+                                      suffix: UnsafeRawBufferPointer(rebasing: raw[0..<8]),
+                                      body: UnsafeRawBufferPointer(start: encryptedB, count: encryptedByteCount),
+                                      suffix: UnsafeRawBufferPointer(rebasing: raw[8..<16]),
+                                      into: outA, outB)
+        }
     }
 }

@@ -4,7 +4,9 @@
 // Guarantees:
 // - The MAC over enc || be64(packet#) is verified in constant time before
 //   anything is decrypted; then the length (0 or > 1024 is refused) and only
-//   then is plaintext written, so a refused packet produces nothing.
+//   then is plaintext written, so a refused packet produces nothing. Two
+//   whole packets in the input have their MACs computed together (the
+//   SHA-256 work interleaves); they are still accepted strictly in order.
 // - Any failure is final: the opener wipes its buffer and every later call
 //   throws `failedEarlier`.
 // - No heap allocation after init: whole packets are verified where they lie
@@ -88,6 +90,25 @@ public final class PacketOpener {
         while out.count - produced >= PacketLayout.payloadCapacity {
             let available = input.count - consumed
             guard available > 0, let source else { break }
+            if partialCount == 0 && available >= 2 * PacketLayout.packetByteCount
+                && out.count - produced >= 2 * PacketLayout.payloadCapacity {
+                // Two whole packets in place: both MACs at once, then each
+                // packet in order exactly as alone (the second's verdict is
+                // only used once the first has been accepted).
+                let first = UnsafeRawPointer(source + consumed)
+                let second = first + PacketLayout.packetByteCount
+                let (firstOK, secondOK) = macsMatch(first, second)
+                do throws(PacketError) {
+                    consumed += PacketLayout.packetByteCount
+                    produced += try openVerified(first, macOK: firstOK, into: destination + produced)
+                    consumed += PacketLayout.packetByteCount
+                    produced += try openVerified(second, macOK: secondOK, into: destination + produced)
+                } catch {
+                    fail()
+                    return (consumed, produced, error)
+                }
+                continue
+            }
             let packet: UnsafeRawPointer
             if partialCount == 0 && available >= PacketLayout.packetByteCount {
                 packet = UnsafeRawPointer(source + consumed)   // whole packet in place
@@ -102,7 +123,7 @@ public final class PacketOpener {
                 packet = UnsafeRawPointer(partial.baseAddress.unsafelyUnwrapped)
             }
             do throws(PacketError) {
-                produced += try openPacket(packet, into: destination + produced)
+                produced += try openVerified(packet, macOK: macMatches(packet), into: destination + produced)
             } catch {
                 fail()
                 return (consumed, produced, error)
@@ -111,14 +132,13 @@ public final class PacketOpener {
         return (consumed, produced, nil)
     }
 
-    /// Verifies, checks and decrypts one whole packet at `packet` into
-    /// `output` (which has room for 1024 bytes); returns the payload length.
+    /// Whether the packet at `packet` carries the right MAC for the next
+    /// packet number (computed, then compared in constant time).
     @inline(__always)
-    private func openPacket(_ packet: UnsafeRawPointer, into output: UnsafeMutableRawPointer) throws(PacketError) -> Int {
-        // 1. MAC first, compared in constant time.
+    private func macMatches(_ packet: UnsafeRawPointer) -> Bool {
         var expected: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var working = keyedMAC
-        let macOK = withUnsafeMutableBytes(of: &expected) { mac in
+        let ok = withUnsafeMutableBytes(of: &expected) { mac in
             PacketLayout.computeMAC(&working, encrypted: packet, packetNumber: packetNumber,
                                     into: mac.baseAddress.unsafelyUnwrapped)
             return constantTimeEqual(UnsafeRawBufferPointer(mac),
@@ -126,6 +146,38 @@ public final class PacketOpener {
                                                             count: PacketLayout.macByteCount))
         }
         working.wipe()
+        withUnsafeMutableBytes(of: &expected) { secureZero($0) }
+        return ok
+    }
+
+    /// The same for two consecutive packets (the next packet number and the
+    /// one after), with both MACs computed at once.
+    @inline(__always)
+    private func macsMatch(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer) -> (Bool, Bool) {
+        var expected: ((UInt64, UInt64, UInt64, UInt64), (UInt64, UInt64, UInt64, UInt64)) = ((0, 0, 0, 0), (0, 0, 0, 0))
+        let result = withUnsafeMutableBytes(of: &expected) { macs -> (Bool, Bool) in
+            let base = macs.baseAddress.unsafelyUnwrapped
+            PacketLayout.computeMACs(keyedMAC, encryptedA: first, packetNumberA: packetNumber, intoA: base,
+                                     encryptedB: second, packetNumberB: packetNumber &+ 1,
+                                     intoB: base + PacketLayout.macByteCount)
+            let firstOK = constantTimeEqual(UnsafeRawBufferPointer(rebasing: macs[0..<32]),
+                                            UnsafeRawBufferPointer(start: first + PacketLayout.macOffset,
+                                                                   count: PacketLayout.macByteCount))
+            let secondOK = constantTimeEqual(UnsafeRawBufferPointer(rebasing: macs[32..<64]),
+                                             UnsafeRawBufferPointer(start: second + PacketLayout.macOffset,
+                                                                    count: PacketLayout.macByteCount))
+            return (firstOK, secondOK)
+        }
+        withUnsafeMutableBytes(of: &expected) { secureZero($0) }
+        return result
+    }
+
+    /// Accepts (`macOK`), checks and decrypts one whole packet at `packet`
+    /// into `output` (which has room for 1024 bytes); returns the payload length.
+    @inline(__always)
+    private func openVerified(_ packet: UnsafeRawPointer, macOK: Bool,
+                              into output: UnsafeMutableRawPointer) throws(PacketError) -> Int {
+        // 1. The MAC (already compared in constant time) before anything else.
         guard macOK else { throw .badMAC }
 
         // 2. The length field alone: the first 4 bytes of CTR block 64.

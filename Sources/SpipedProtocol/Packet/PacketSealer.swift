@@ -3,9 +3,9 @@
 //
 // Guarantees: plaintext is cut into 1024-byte chunks (the last shorter),
 // one 1060-byte packet each, numbered from 0 with a UInt64 counter. No heap
-// allocation per packet or per call: each packet is padded, encrypted in
-// place in the output and MACed with a copy of the precomputed keyed HMAC
-// state (an inline value). Constant-time in the plaintext's contents (only
+// allocation per packet or per call: each packet is padded and encrypted in
+// place in the output, and packets are MACed two at a time from the
+// precomputed keyed HMAC state (an inline value), the odd last one alone. Constant-time in the plaintext's contents (only
 // its length shows, as it does on the wire). Keys are wiped on deinit.
 import SpipedCrypto
 
@@ -57,10 +57,11 @@ public final class PacketSealer {
         let total = PacketSealer.sealedByteCount(forPlaintextByteCount: plaintext.count)
         precondition(out.count >= total, "PacketSealer.seal: output buffer too small")
         guard total > 0, let source = plaintext.baseAddress, let destination = out.baseAddress else { return 0 }
-        var working = keyedMAC          // one clone per call; finalize re-keys it per packet
-        defer { working.wipe() }
         var read = 0
         var written = 0
+        // Packets are encrypted one by one and MACed in pairs (the two MACs'
+        // SHA-256 work interleaves); an odd last packet is MACed alone.
+        var waiting: (packet: UnsafeMutableRawPointer, number: UInt64)? = nil
         while read < plaintext.count {
             let length = min(PacketLayout.payloadCapacity, plaintext.count - read)
             let packet = destination + written
@@ -72,11 +73,25 @@ public final class PacketSealer {
             packet.storeBytes(of: UInt32(length).bigEndian, toByteOffset: PacketLayout.lengthOffset, as: UInt32.self)
             cipher.xorKeystream(nonce: packetNumber, firstBlock: 0,
                                 UnsafeMutableRawBufferPointer(start: packet, count: PacketLayout.encryptedByteCount))
-            PacketLayout.computeMAC(&working, encrypted: packet, packetNumber: packetNumber,
-                                    into: packet + PacketLayout.macOffset)
+            if let first = waiting {
+                PacketLayout.computeMACs(keyedMAC,
+                                         encryptedA: first.packet, packetNumberA: first.number,
+                                         intoA: first.packet + PacketLayout.macOffset,
+                                         encryptedB: packet, packetNumberB: packetNumber,
+                                         intoB: packet + PacketLayout.macOffset)
+                waiting = nil
+            } else {
+                waiting = (packet, packetNumber)
+            }
             packetNumber &+= 1
             read += length
             written += PacketLayout.packetByteCount
+        }
+        if let last = waiting {
+            var working = keyedMAC          // a clone of the keyed state
+            PacketLayout.computeMAC(&working, encrypted: last.packet, packetNumber: last.number,
+                                    into: last.packet + PacketLayout.macOffset)
+            working.wipe()
         }
         return written
     }
