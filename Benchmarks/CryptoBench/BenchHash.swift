@@ -80,7 +80,7 @@ func runHashBenchmarks() {
                 }
             }
         }
-        printComparison("HMAC 1036 B, two packets at once, \(implementation)\(referenceName)",
+        printComparison("HMAC 1036 B pairs, \(implementation)\(referenceName)",
                         ours: pairSpeed, openssl: reference.map { $0 / 1e6 }, unit: "MB/s")
         print("    (\(formatFigure(pairSpeed * 1e6 / Double(packet) / 1e3)) k packets/s)")
         benchSink(second)
