@@ -131,11 +131,27 @@ import Glibc
         #expect(gotBytes == 0, "plaintext clients received \(gotBytes) bytes from silent servers")
         for fd in clients { close(fd) }
         clients = []
+        // The attacker times from its own accept, which lags -e's connect (and
+        // so the start of -e's 2 s timeout) when the machine is loaded (ASan
+        // builds, a busy CI core); a drop before 1 s would still show a
+        // timeout that fired early.
         var serverSide = 0
+        var odd: [String] = []
         for index in 1...count {
-            if case let .some(.some(report)) = listener.result(index, timeout: 5), report.dropped, report.seconds >= 1.5 { serverSide += 1 }
+            let result = listener.result(index, timeout: 5)
+            if case let .some(.some(report)) = result, report.dropped, report.seconds >= 1.0 {
+                serverSide += 1
+            } else if odd.count < 5 {
+                let text: String
+                switch result {
+                case .some(.some(let report)): text = report.description
+                case .some(.none): text = "no report"
+                case .none: text = "no result in 5 s"
+                }
+                odd.append("#\(index): \(text)")
+            }
         }
-        #expect(serverSide == count, "only \(serverSide) of \(count) silent server connections were dropped by -e after about 2 s")
+        #expect(serverSide == count, "only \(serverSide) of \(count) silent server connections were dropped by -e after about 2 s; \(odd)")
 
         let honest = TestEnvironment.randomBytes(5000)
         let echoed = TestSockets.exchange(daemon.source, honest)
