@@ -67,8 +67,8 @@ extension HMACSHA256 {
                                  &outerB, blocks: b.baseAddress.unsafelyUnwrapped, blockCount: 1, implementation)
             }
         }
-        HMACSHA256.writeBigEndian(outerA, to: firstCode)
-        HMACSHA256.writeBigEndian(outerB, to: secondCode)
+        SHA256.writeDigest(of: outerA, to: firstCode)
+        SHA256.writeDigest(of: outerB, to: secondCode)
         secureZeroValue(&innerA)
         secureZeroValue(&innerB)
         secureZeroValue(&blockA)
@@ -83,21 +83,11 @@ extension HMACSHA256 {
         var block: SHA256.BlockStorage = (0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &block) { bytes in
             let out = bytes.baseAddress.unsafelyUnwrapped
-            writeBigEndian(innerDigest, to: out)
+            SHA256.writeDigest(of: innerDigest, to: out)
             out.storeBytes(of: 0x80, toByteOffset: 32, as: UInt8.self)
             out.storeBytes(of: UInt64((SHA256.blockByteCount + 32) * 8).bigEndian, toByteOffset: 56, as: UInt64.self)
         }
         return block
-    }
-
-    /// Writes H0...H7 big-endian (32 bytes) to `out`.
-    private static func writeBigEndian(_ state: SHA256.ChainingState, to out: UnsafeMutableRawPointer) {
-        withUnsafeBytes(of: state) { words in
-            for i in 0..<8 {
-                let word = words.load(fromByteOffset: i * 4, as: UInt32.self)
-                out.storeBytes(of: word.bigEndian, toByteOffset: i * 4, as: UInt32.self)
-            }
-        }
     }
 }
 

@@ -180,6 +180,11 @@ public struct SHA256: Sendable {
 
     /// Writes H0...H7 big-endian (32 bytes) to `out`.
     func writeDigest(to out: UnsafeMutableRawPointer) {
+        SHA256.writeDigest(of: state, to: out)
+    }
+
+    /// Writes the chaining words of `state` big-endian (32 bytes) to `out`.
+    static func writeDigest(of state: ChainingState, to out: UnsafeMutableRawPointer) {
         withUnsafeBytes(of: state) { words in
             for i in 0..<8 {
                 let word = words.load(fromByteOffset: i * 4, as: UInt32.self)
