@@ -1,5 +1,7 @@
-// The spiped command line: every option of the reference 1.6.4 plus
-// `--log-connections`, parsed by a pure function so tests need no process.
+// The spiped command line: every option of the reference 1.6.4 plus the
+// opt-in additions of this implementation (`--log-connections`, `-P` /
+// `--proxy-protocol`, `--metrics`, `-s systemd[:NAME]`, `--syslog` with -F),
+// parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
 // as soon as it is reached, malformed numbers are reported without the usage,
@@ -48,12 +50,17 @@ public struct SpipedOptions: Sendable, Equatable {
     public var resolveInterval = 60.0
     /// `-R`: never re-resolve the target.
     public var disableReresolution = false
-    /// `--syslog`: warnings to syslog after daemonizing.
+    /// `--syslog`: warnings to syslog after daemonizing (with `-F`, from the start).
     public var useSyslog = false
     /// `--log-connections`: one log line per connection event.
     public var logConnections = false
     /// `-u`: `user`, `:group` or `user:group` to switch to after binding.
     public var user: String?
+    /// `-P` / `--proxy-protocol v1|v2`: write a PROXY protocol header into the
+    /// outgoing plaintext stream; nil (the default) writes none.
+    public var proxyProtocol: ProxyProtocolVersion?
+    /// `--metrics`: the address serving `GET /metrics`; nil serves nothing.
+    public var metricsAddress: String?
 
     /// Creates the defaults.
     public init() {}
@@ -63,6 +70,41 @@ public struct SpipedOptions: Sendable, Equatable {
 
     /// The re-resolution interval to use, nil when the target is never re-resolved.
     public var effectiveResolveInterval: Double? { disableReresolution ? nil : resolveInterval }
+
+    /// Where the listening socket comes from, as `-s` says.
+    public var listenSource: ListenSource { ListenSource(sourceText: source) }
+}
+
+/// What `-s` names: an address to bind, or a socket the service manager passes.
+public enum ListenSource: Sendable, Equatable {
+    /// An address in the usual syntax, bound by the daemon.
+    case address(String)
+    /// `systemd` (the only passed socket) or `systemd:NAME` (the one named
+    /// NAME by `FileDescriptorName=`): socket activation, nothing is bound.
+    case systemd(name: String?)
+
+    /// The spelling that selects socket activation.
+    public static let systemdKeyword = "systemd"
+
+    /// Reads `-s`'s text. `systemd` and `systemd:NAME` are never addresses
+    /// (a bare word has no port; a host called "systemd" is written by address).
+    public init(sourceText text: String) {
+        if text == Self.systemdKeyword {
+            self = .systemd(name: nil)
+        } else if text.hasPrefix(Self.systemdKeyword + ":") {
+            self = .systemd(name: String(text.dropFirst(Self.systemdKeyword.count + 1)))
+        } else {
+            self = .address(text)
+        }
+    }
+}
+
+/// The PROXY protocol version `-P` / `--proxy-protocol` writes.
+public enum ProxyProtocolVersion: String, Sendable, Equatable, CaseIterable {
+    /// Version 1, the text line (`-P`, `--proxy-protocol v1`).
+    case v1
+    /// Version 2, the binary header (`--proxy-protocol v2`).
+    case v2
 }
 
 /// The options spiped understands.
@@ -76,6 +118,8 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
     .init(name: "-r", takesArgument: true), .init(name: "-R", takesArgument: false),
     .init(name: "-s", takesArgument: true), .init(name: "--syslog", takesArgument: false),
     .init(name: "--log-connections", takesArgument: false),
+    .init(name: "-P", takesArgument: false), .init(name: "--proxy-protocol", takesArgument: true),
+    .init(name: "--metrics", takesArgument: true),
     .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
     .init(name: "-v", takesArgument: false),
 ]
@@ -97,8 +141,13 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
         case let .missingArgument(n): return .failure(UsageError(program: .spiped, diagnostic: "Missing argument to \(n)"))
         case let .illegal(n): return .failure(UsageError(program: .spiped, diagnostic: "illegal option -- \(n)"))
         }
-        // -e and -d exclude each other exactly like a repeat does.
-        let key = (name == "-e" || name == "-d") ? "-e/-d" : name
+        // -e and -d exclude each other exactly like a repeat does; so do -P and --proxy-protocol.
+        let key: String
+        switch name {
+        case "-e", "-d": key = "-e/-d"
+        case "-P", "--proxy-protocol": key = "-P/--proxy-protocol"
+        default: key = name
+        }
         if name != "-v" {
             if seen.contains(key) { return .failure(usage) }
             seen.insert(key)
@@ -134,6 +183,18 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
         case "-s": options.source = value
         case "--syslog": options.useSyslog = true
         case "--log-connections": options.logConnections = true
+        case "-P": options.proxyProtocol = .v1
+        case "--proxy-protocol":
+            guard let version = ProxyProtocolVersion(rawValue: value) else {
+                return .failure(UsageError(program: .spiped,
+                                           diagnostic: "Invalid argument to --proxy-protocol: \(value) (expected v1 or v2)"))
+            }
+            options.proxyProtocol = version
+        case "--metrics":
+            guard !value.isEmpty else {
+                return .failure(UsageError(program: .spiped, diagnostic: "Invalid argument to --metrics: empty address"))
+            }
+            options.metricsAddress = value
         case "-t": options.target = value
         case "-u": options.user = value
         case "-v":
@@ -161,6 +222,10 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
           seen.contains("-s"),
           seen.contains("-t")
     else { return .failure(usage) }
+    if case .systemd(name: let name?) = options.listenSource, name.isEmpty || name.contains(":") {
+        // FileDescriptorName= allows neither; an empty one would match nothing.
+        return .failure(UsageError(program: .spiped, diagnostic: "Invalid socket name in -s \(options.source)"))
+    }
     return .success(options)
 }
 

@@ -11,7 +11,8 @@ public enum Program: String, Sendable, Equatable {
     case spipe
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
-    /// with this implementation's `--log-connections` added.
+    /// with this implementation's additions (`--log-connections`, and for
+    /// spiped `-P`/`--proxy-protocol`, `--metrics`, `-s systemd[:<name>]`).
     public var usageText: String {
         switch self {
         case .spiped:
@@ -19,8 +20,10 @@ public enum Program: String, Sendable, Equatable {
                 usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b <bind address>] -k <key file>
                     [-DFj] [-f | -g] [-n <max # connections>] [-o <connection timeout>]
                     [-p <pidfile>] [-r <rtime> | -R] [--syslog] [--log-connections]
+                    [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
                     [-u {<username> | <:groupname> | <username:groupname>}]
                        spiped -v
+                (<source socket> may be systemd or systemd:<name>: a socket passed by the service manager)
 
                 """
         case .spipe:

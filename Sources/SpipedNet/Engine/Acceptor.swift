@@ -102,7 +102,11 @@ final class Acceptor: LoopHandler, TimerTarget {
         // listening socket (TCP or Unix) out of LISTEN, so connects get
         // ECONNREFUSED and queued ones are reset. The descriptor stays open
         // (the caller owns it); a restarted daemon can bind the address now.
-        _ = shutdown(listener, Int32(SHUT_RDWR))
+        // A socket shared with the service manager stays listening: its queue
+        // is the next instance's (shutdown would refuse connects for it too).
+        if core.configuration.listenerOwnership == .owned {
+            _ = shutdown(listener, Int32(SHUT_RDWR))
+        }
         core.stopping.store(true, ordering: .sequentiallyConsistent)
         for other in core.loops where other !== loop { other.wake() }
     }
@@ -127,6 +131,7 @@ final class Acceptor: LoopHandler, TimerTarget {
                 return
             }
             core.openConnections.add(1, ordering: .sequentiallyConsistent)
+            core.metrics?.connectionAccepted()
             let id = core.nextConnectionID.add(1, ordering: .relaxed).oldValue
             let peer = core.configuration.log.logsConnections
                 ? SocketAddress(storage: storage, length: length).description : nil

@@ -15,6 +15,8 @@ final class EngineCore: Sendable {
     /// (keep-alive as configured, TCP_NODELAY), which Linux copies to every
     /// accepted TCP socket: then they are not set again per connection.
     let listenerOptionsInherited: Bool
+    /// The `--metrics` counters (the event log's), nil without `--metrics`.
+    let metrics: MetricsRegistry?
 
     /// Connections accepted and not yet closed (all loops; includes hand-offs in flight).
     let openConnections = Atomic<Int>(0)
@@ -31,6 +33,7 @@ final class EngineCore: Sendable {
          listenerOptionsInherited: Bool = false) {
         self.configuration = configuration
         self.listenerOptionsInherited = listenerOptionsInherited
+        self.metrics = configuration.log.metrics
         self.addresses = addresses
         self.loops = loops
         self.timeoutNanoseconds = max(MonotonicClock.nanoseconds(configuration.timeout), 1_000_000)

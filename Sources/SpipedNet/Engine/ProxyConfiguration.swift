@@ -3,6 +3,16 @@
 // engine copies it into every loop.
 import SpipedProtocol
 
+/// Who else holds the listening socket, which decides how shutdown stops accepting.
+public enum ListenerOwnership: Sendable, Equatable {
+    /// Bound by the daemon: on SIGTERM it is shut down, so new connects are refused at once.
+    case owned
+    /// Passed by a service manager (`-s systemd`), which keeps it open across restarts:
+    /// on SIGTERM the daemon only stops accepting, and new connects wait in the
+    /// backlog for the next instance.
+    case shared
+}
+
 /// How a `ProxyEngine` serves connections (one `spiped -e` or `-d` instance).
 public struct ProxyConfiguration: Sendable {
     /// `.client` for `spiped -e` (encrypt toward the target), `.server` for `spiped -d`.
@@ -27,6 +37,10 @@ public struct ProxyConfiguration: Sendable {
     public var timeout: Double
     /// Where warnings and connection events go.
     public var log: EventLog
+    /// Whether the listener is the daemon's alone or shared with a service manager.
+    public var listenerOwnership: ListenerOwnership = .owned
+    /// The PROXY protocol header to write into the outgoing plaintext stream (`-P`); nil writes none.
+    public var proxyProtocol: ProxyProtocolVersion?
 
     /// Creates a configuration; defaults are the reference's.
     public init(role: HandshakeRole,
