@@ -12,7 +12,7 @@ public enum Program: String, Sendable, Equatable {
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
     /// with this implementation's additions (`--log-connections`, and for
-    /// spiped `-P`/`--proxy-protocol`, `--metrics`, `-s systemd[:<name>]`).
+    /// spiped `-P`/`--proxy-protocol`, `--metrics`; `-s systemd[:<name>]` is in the man page).
     public var usageText: String {
         switch self {
         case .spiped:
@@ -23,7 +23,6 @@ public enum Program: String, Sendable, Equatable {
                     [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
                     [-u {<username> | <:groupname> | <username:groupname>}]
                        spiped -v
-                (<source socket> may be systemd or systemd:<name>: a socket passed by the service manager)
 
                 """
         case .spipe:

@@ -62,15 +62,15 @@ public enum SystemdSockets {
     public static let firstDescriptor: Int32 = 3
 
     /// The hand-over as the environment describes it, without touching any descriptor.
-    struct HandOver: Equatable {
+    package struct HandOver: Equatable {
         /// The passed descriptors, in order.
-        var descriptors: [Int32]
+        package var descriptors: [Int32]
         /// Their names (LISTEN_FDNAMES, "unknown" where not given).
-        var names: [String]
+        package var names: [String]
     }
 
     /// Reads the three variables (pure: the caller passes their values and our pid).
-    static func handOver(listenPID: String?, listenFDs: String?, listenFDNames: String?,
+    package static func handOver(listenPID: String?, listenFDs: String?, listenFDNames: String?,
                          pid: pid_t) throws(SystemdSocketError) -> HandOver {
         guard let listenPID, let listenFDs else { throw .notActivated }
         guard let owner = Int32(listenPID) else { throw .malformed(variable: "LISTEN_PID", value: listenPID) }
@@ -89,7 +89,7 @@ public enum SystemdSockets {
     }
 
     /// Which descriptor `name` (nil: the only one) selects.
-    static func choose(_ name: String?, from handOver: HandOver) throws(SystemdSocketError) -> Int32 {
+    package static func choose(_ name: String?, from handOver: HandOver) throws(SystemdSocketError) -> Int32 {
         guard let name else {
             guard handOver.descriptors.count == 1 else { throw .ambiguous(names: handOver.names) }
             return handOver.descriptors[0]

@@ -7,7 +7,7 @@
 // connection (`Connection: close`), so no request is ever read after another.
 
 /// What to do with the bytes of a request read so far.
-enum MetricsRequest: Equatable {
+package enum MetricsRequest: Equatable {
     /// The head is not complete yet: read more.
     case incomplete
     /// `GET /metrics`: send the page.
@@ -20,10 +20,10 @@ enum MetricsRequest: Equatable {
     case tooLarge
 
     /// The most bytes of request head accepted.
-    static let maximumHeadBytes = 8192
+    package static let maximumHeadBytes = 8192
 
     /// Classifies the request head at the start of `bytes`.
-    init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         guard let end = Self.headEnd(bytes) else {
             self = bytes.count > Self.maximumHeadBytes ? .tooLarge : .incomplete
             return
@@ -61,7 +61,7 @@ enum MetricsRequest: Equatable {
     }
 
     /// The full response (status line, headers, body) to send; `page` renders the metrics.
-    func response(page: () -> String) -> [UInt8] {
+    package func response(page: () -> String) -> [UInt8] {
         switch self {
         case .metrics:
             return Self.response(status: "200 OK", contentType: MetricsRegistry.contentType, body: page())

@@ -72,19 +72,19 @@ public final class MetricsRegistry: Sendable {
     // MARK: Feeding
 
     /// One connection accepted on the source socket (called for every accept).
-    func connectionAccepted() {
+    package func connectionAccepted() {
         accepted.add(1, ordering: .relaxed)
     }
 
     /// Plaintext bytes sealed into packets (`encrypted`).
     @inline(__always)
-    func addEncrypted(_ count: Int) {
+    package func addEncrypted(_ count: Int) {
         bytesEncrypted.add(UInt64(truncatingIfNeeded: count), ordering: .relaxed)
     }
 
     /// Plaintext bytes opened from packets (`decrypted`).
     @inline(__always)
-    func addDecrypted(_ count: Int) {
+    package func addDecrypted(_ count: Int) {
         bytesDecrypted.add(UInt64(truncatingIfNeeded: count), ordering: .relaxed)
     }
 
@@ -158,7 +158,7 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// A label value as the format wants it: backslash, double quote and newline escaped.
-    static func escapeLabelValue(_ value: String) -> String {
+    package static func escapeLabelValue(_ value: String) -> String {
         var out = ""
         for character in value {
             switch character {

@@ -17,7 +17,7 @@ import Glibc
 #endif
 
 /// The HTTP server thread behind `--metrics`.
-final class MetricsServer: @unchecked Sendable {
+package final class MetricsServer: @unchecked Sendable {
     // @unchecked Sendable: after start() the client state is touched only by
     // the server thread; start() and stop() are called by the owner's thread.
 
@@ -44,7 +44,7 @@ final class MetricsServer: @unchecked Sendable {
 
     /// Serves `registry` on `listener` (bound, listening) once started.
     /// Nil if the wake-up eventfd cannot be made.
-    init?(listener: Int32, registry: MetricsRegistry) {
+    package init?(listener: Int32, registry: MetricsRegistry) {
         let wake = LinuxCalls.makeEventFD()
         guard wake >= 0 else { return nil }
         self.listener = listener
@@ -54,14 +54,14 @@ final class MetricsServer: @unchecked Sendable {
     }
 
     /// Starts the server thread; false if it could not be created.
-    func start() -> Bool {
+    package func start() -> Bool {
         guard thread == nil else { return true }
         thread = NativeThread { [self] in run() }
         return thread != nil
     }
 
     /// Stops the thread, then closes the listener and every connection.
-    func stop() {
+    package func stop() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, MemoryLayout<UInt64>.size)
         thread?.join()
