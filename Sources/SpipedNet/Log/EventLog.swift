@@ -18,6 +18,8 @@ public final class EventLog: @unchecked Sendable {
     public let metrics: MetricsRegistry?
     /// Whether output goes to syslog instead of stderr.
     public private(set) var usesSyslog = false
+    /// The ident handed to openlog(3), which keeps the pointer; never freed.
+    private var syslogIdent: UnsafeMutablePointer<CChar>?
 
     /// Creates a log writing to stderr.
     public init(programName: String, logsConnections: Bool, metrics: MetricsRegistry? = nil) {
@@ -30,7 +32,10 @@ public final class EventLog: @unchecked Sendable {
     /// Called before any thread exists; later calls do nothing.
     public func switchToSyslog() {
         guard !usesSyslog else { return }
-        openlog(programName, LOG_PID, LOG_DAEMON)
+        // openlog keeps the ident pointer (it does not copy the text), so it
+        // must outlive every syslog call: a copy that lives as long as the process.
+        syslogIdent = strdup(programName)
+        openlog(syslogIdent, LOG_PID, LOG_DAEMON)
         usesSyslog = true
     }
 
