@@ -68,6 +68,7 @@ extension ProxyConnection {
                 bytesFromPlain &+= UInt64(n)
                 let sealed = sealer.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
                                          into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
+                core.metrics?.addEncrypted(n)
                 guard sendOrQueue(cipherFD, buffers.sealed, sealed, toCipher: true),
                       n == LoopBuffers.plainChunk, toCipher.isEmpty else { return }
             }
@@ -115,6 +116,7 @@ extension ProxyConnection {
             offset += result.consumed
             if result.produced > 0 {
                 bytesFromCipher &+= UInt64(result.produced)
+                core.metrics?.addDecrypted(result.produced)
                 guard sendOrQueue(plainFD, out, result.produced, toCipher: false) else { return }
             }
             if result.failure != nil {

@@ -17,6 +17,7 @@ extension ProxyConnection {
             SocketCalls.configureStream(sourceIsPlain ? plainFD : cipherFD, keepAlive: configuration.keepAlive)
         }
         if let peer { configuration.log.connection(.accepted(id: id, peer: peer)) }
+        prepareProxyHeader(acceptedFD: sourceIsPlain ? plainFD : cipherFD)
         addresses = core.addresses.snapshot
         connectDeadline = armDeadline()
         if !sourceIsPlain {
@@ -156,6 +157,8 @@ extension ProxyConnection {
             if sealer == nil, let early = handshake.earlySealer() {
                 sealer = early
                 sendingEarly = true
+                sealProxyHeader()
+                if closed { return }
                 if toCipher.isEmpty { readPlain() }
             }
             return
@@ -170,6 +173,8 @@ extension ProxyConnection {
             return
         }
         sealer = keys.sealer
+        sealProxyHeader()   // no-op when the early sealer already sent it
+        if closed { return }
         opener = keys.opener
         self.handshake = nil
         handshakeDone = true
@@ -195,6 +200,8 @@ extension ProxyConnection {
     private func startDataIfReady() {
         guard handshakeDone, targetReady, !flowing, !closed else { return }
         flowing = true
+        writeProxyHeaderToTarget()
+        if closed { return }
         if !leftover.isEmpty {
             let bytes = leftover
             leftover = []

@@ -66,6 +66,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var bytesFromPlain: UInt64 = 0
     var bytesFromCipher: UInt64 = 0
     var closed = false
+    /// The PROXY protocol header still to write (`-P`; ProxyConnection+ProxyHeader.swift).
+    var proxyHeader: [UInt8]?
     /// Whether this connection still counts in `loop.active` (until an input ends or it closes).
     var countedActive = true
 
@@ -184,6 +186,7 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         sealer = nil
         opener = nil
         leftover = []
+        proxyHeader = nil
         connectDeadline = 0
         handshakeDeadline = 0
         let seconds = Double(MonotonicClock.now() &- acceptedAt) / 1e9

@@ -24,7 +24,7 @@ package final class MetricsServer: @unchecked Sendable {
     /// Requests served at the same time, at most.
     static let maximumClients = 16
     /// Time from accept to the end of the response.
-    static let deadlineNanoseconds: UInt64 = 5_000_000_000
+    package static let deadlineNanoseconds: UInt64 = 3_000_000_000
 
     private struct Client {
         enum Phase { case reading, writing }
