@@ -3,6 +3,15 @@
 // engine copies it into every loop.
 import SpipedProtocol
 
+/// When `spiped -d` opens its connection to the target.
+public enum TargetConnectTiming: Sendable, Equatable {
+    /// As soon as a client connects, alongside the handshake (the reference's behaviour).
+    case immediately
+    /// Only once the client's handshake message has verified
+    /// (`--connect-after-handshake`): a peer without the key never reaches the target.
+    case afterHandshake
+}
+
 /// How a `ProxyEngine` serves connections (one `spiped -e` or `-d` instance).
 public struct ProxyConfiguration: Sendable {
     /// `.client` for `spiped -e` (encrypt toward the target), `.server` for `spiped -d`.
@@ -27,6 +36,8 @@ public struct ProxyConfiguration: Sendable {
     public var timeout: Double
     /// Where warnings and connection events go.
     public var log: EventLog
+    /// When `-d` connects to the target (ignored by `-e`, which must connect first).
+    public var targetConnect: TargetConnectTiming
 
     /// Creates a configuration; defaults are the reference's.
     public init(role: HandshakeRole,
@@ -39,7 +50,8 @@ public struct ProxyConfiguration: Sendable {
                 keepAlive: Bool = true,
                 maxConnections: Int = 100,
                 timeout: Double = 5,
-                log: EventLog = EventLog(programName: "spiped", logsConnections: false)) {
+                log: EventLog = EventLog(programName: "spiped", logsConnections: false),
+                targetConnect: TargetConnectTiming = .immediately) {
         self.role = role
         self.key = key
         self.handshake = handshake
@@ -51,5 +63,6 @@ public struct ProxyConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.timeout = timeout
         self.log = log
+        self.targetConnect = targetConnect
     }
 }
