@@ -3,6 +3,15 @@
 // engine copies it into every loop.
 import SpipedProtocol
 
+/// When `spiped -d` opens its connection to the target.
+public enum TargetConnectTiming: Sendable, Equatable {
+    /// As soon as a client connects, alongside the handshake (the reference's behaviour).
+    case immediately
+    /// Only once the client's handshake message has verified
+    /// (`--connect-after-handshake`): a peer without the key never reaches the target.
+    case afterHandshake
+}
+
 /// Who else holds the listening socket, which decides how shutdown stops accepting.
 public enum ListenerOwnership: Sendable, Equatable {
     /// Bound by the daemon: on SIGTERM it is shut down, so new connects are refused at once.
@@ -37,6 +46,8 @@ public struct ProxyConfiguration: Sendable {
     public var timeout: Double
     /// Where warnings and connection events go.
     public var log: EventLog
+    /// When `-d` connects to the target (ignored by `-e`, which must connect first).
+    public var targetConnect: TargetConnectTiming
     /// Whether the listener is the daemon's alone or shared with a service manager.
     public var listenerOwnership: ListenerOwnership = .owned
     /// The PROXY protocol header to write into the outgoing plaintext stream (`-P`); nil writes none.
@@ -53,7 +64,8 @@ public struct ProxyConfiguration: Sendable {
                 keepAlive: Bool = true,
                 maxConnections: Int = 100,
                 timeout: Double = 5,
-                log: EventLog = EventLog(programName: "spiped", logsConnections: false)) {
+                log: EventLog = EventLog(programName: "spiped", logsConnections: false),
+                targetConnect: TargetConnectTiming = .immediately) {
         self.role = role
         self.key = key
         self.handshake = handshake
@@ -65,5 +77,6 @@ public struct ProxyConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.timeout = timeout
         self.log = log
+        self.targetConnect = targetConnect
     }
 }

@@ -52,7 +52,7 @@ import SpipedCrypto
 /// output before calling ``finish()``. ``precompute()`` optionally moves the
 /// computation of this side's public value to a moment the caller would
 /// otherwise spend waiting.
-public final class Handshake {
+package final class Handshake {
     private enum State { case awaitingNonce, awaitingMessage, complete, failed, finished }
 
     private static let nonceByteCount = 32
@@ -81,9 +81,9 @@ public final class Handshake {
     /// The sealer handed out by earlySealer(); finish() returns the same one.
     private var handedOutSealer: PacketSealer?
     /// dk1 = dhmac_C || dhmac_S, valid from the peer nonce to completion.
-    private let dhmac = SecretBuffer(count: 64)
+    private let dhmac = SecretBuffer(count: SessionKeySchedule.handshakeMACKeysByteCount)
     /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
-    private let session = SecretBuffer(count: 128)
+    private let session = SecretBuffer(count: SessionKeySchedule.sessionKeysByteCount)
     private var output: [UInt8] = []
 
     /// Starts a handshake and queues this side's nonce for sending.
@@ -92,7 +92,7 @@ public final class Handshake {
     /// `options.fast`) the 32 bytes x of the Diffie-Hellman exponent 2^258 + x.
     ///
     /// - Throws: whatever `random` throws (e.g. ``RandomnessError``).
-    public init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
+    package init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
         self.role = role
         self.key = key
         self.options = options
@@ -114,14 +114,14 @@ public final class Handshake {
     /// Whether the handshake has succeeded: the peer's message is verified
     /// (also true after ``finish()``). The session keys are derived by
     /// ``finish()``.
-    public var isComplete: Bool { state == .complete || state == .finished }
+    package var isComplete: Bool { state == .complete || state == .finished }
 
     /// Whether the handshake has failed; it then accepts no more input.
-    public var hasFailed: Bool { state == .failed }
+    package var hasFailed: Bool { state == .failed }
 
     /// Returns the bytes to send to the peer now (possibly none) and forgets
     /// them. Call after init and after every ``receive(_:)``.
-    public func pendingOutput() -> [UInt8] {
+    package func pendingOutput() -> [UInt8] {
         defer { output = [] }
         return output
     }
@@ -136,7 +136,7 @@ public final class Handshake {
     ///   ``HandshakeError/publicValueOutOfRange`` or
     ///   ``HandshakeError/peerNotUsingPFS`` when the peer's y || h is refused;
     ///   ``HandshakeError/failed`` for any input after a failure.
-    public func receive(_ bytes: UnsafeRawBufferPointer) throws(HandshakeError) -> Int {
+    package func receive(_ bytes: UnsafeRawBufferPointer) throws(HandshakeError) -> Int {
         switch state {
         case .failed: throw .failed
         case .complete, .finished: return 0
@@ -171,7 +171,7 @@ public final class Handshake {
     /// and before waiting for the peer, so the work overlaps the network
     /// round trip instead of delaying this side's reply. Changes no byte on
     /// the wire and draws no randomness.
-    public func precompute() {
+    package func precompute() {
         guard state == .awaitingNonce || state == .awaitingMessage else { return }
         if ownPublicValue == nil, !options.fast, let privateKey {
             ownPublicValue = privateKey.publicValue()
@@ -192,15 +192,12 @@ public final class Handshake {
     /// Returns nil for a server, with PFS, before the server's nonce, after a
     /// failure or after ``finish()``. The same object is returned by every
     /// call and by ``finish()``, so packet numbering continues.
-    public func earlySealer() -> PacketSealer? {
+    package func earlySealer() -> PacketSealer? {
         guard role == .client, options.fast, state == .awaitingMessage else { return nil }
         if let handedOutSealer { return handedOutSealer }
         guard deriveSession() else { return nil }
         sessionDerived = true
-        let sealer = session.withBytes { dk2 in
-            PacketSealer(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[0..<32]),
-                         macKey: UnsafeRawBufferPointer(rebasing: dk2[32..<64]))
-        }
+        let sealer = session.withBytes { SessionKeySchedule.sealer(for: .client, dk2: $0) }
         handedOutSealer = sealer
         return sealer
     }
@@ -213,7 +210,7 @@ public final class Handshake {
     /// This is where the Diffie-Hellman shared value y_peer^(2^258+x) is
     /// computed (unless either side used fast mode): send
     /// ``pendingOutput()`` first, so the peer's work overlaps this one.
-    public func finish() -> (sealer: PacketSealer, opener: PacketOpener)? {
+    package func finish() -> (sealer: PacketSealer, opener: PacketOpener)? {
         guard state == .complete else { return nil }
         if !sessionDerived {
             guard deriveSession() else {
@@ -221,13 +218,10 @@ public final class Handshake {
                 return nil
             }
         }
-        // dk2 = E_C || H_C || E_S || H_S: the client sends with the first pair.
-        let (send, receive) = role == .client ? (0, 64) : (64, 0)
+        let role = self.role
         let keys = session.withBytes { dk2 in
-            (handedOutSealer ?? PacketSealer(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[send..<send + 32]),
-                                             macKey: UnsafeRawBufferPointer(rebasing: dk2[send + 32..<send + 64])),
-             PacketOpener(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[receive..<receive + 32]),
-                          macKey: UnsafeRawBufferPointer(rebasing: dk2[receive + 32..<receive + 64])))
+            (handedOutSealer ?? SessionKeySchedule.sealer(for: role, dk2: dk2),
+             SessionKeySchedule.opener(for: role, dk2: dk2))
         }
         session.wipe()
         handedOutSealer = nil
@@ -245,7 +239,7 @@ public final class Handshake {
     private func peerNonceArrived() {
         let salt = role == .client ? ownNonce + peerNonce : peerNonce + ownNonce
         var dk1 = key.withUnsafeKeyBytes { k in
-            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 64)
+            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.handshakeMACKeysByteCount)
         }
         dk1.withUnsafeBytes { dhmac.bytes.copyMemory(from: $0) }
         secureZero(&dk1)
@@ -256,7 +250,7 @@ public final class Handshake {
     /// Verifies the peer's y || h and answers it (server). The keys come later, in finish().
     private func peerMessageArrived() throws(HandshakeError) {
         // MAC first, in constant time, keyed with the peer's dhmac.
-        let peerMACRange = role == .client ? 32..<64 : 0..<32
+        let peerMACRange = SessionKeySchedule.handshakeMACKey(of: role == .client ? .server : .client)
         let macOK = peerMessage.withUnsafeBytes { message in
             dhmac.withBytes(peerMACRange) { peerKey in
                 HandshakeMessage.verify(message, macKey: peerKey)
@@ -306,7 +300,7 @@ public final class Handshake {
         salt += shared
         secureZero(&shared)
         var dk2 = key.withUnsafeKeyBytes { k in
-            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 128)
+            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.sessionKeysByteCount)
         }
         secureZero(&salt)
         dk2.withUnsafeBytes { session.bytes.copyMemory(from: $0) }
@@ -325,7 +319,7 @@ public final class Handshake {
         } else {
             y = HandshakeMessage.one
         }
-        let ownMACRange = role == .client ? 0..<32 : 32..<64
+        let ownMACRange = SessionKeySchedule.handshakeMACKey(of: role)
         return dhmac.withBytes(ownMACRange) { HandshakeMessage.make(y: y, macKey: $0) }
     }
 
