@@ -5,7 +5,8 @@
 // config, scrapes the daemon and its HTTP API reports up == 1 and the
 // accepted count the test made; other requests get 404; an oversized head
 // gets 431 and a slow request is cut off; metrics connections neither count
-// against -n nor wait for the data path.
+// against -n nor wait for the data path; a detached (forked) daemon serves
+// the page on a Unix path; a bad or busy --metrics address fails at start-up.
 // Without Prometheus the promtool and server tests skip (and fail in CI).
 import Foundation
 import Testing
@@ -152,6 +153,45 @@ extension ProcessTests {
             let payload = TestEnvironment.randomBytes(2000)
             #expect(TestSockets.exchange(setup.encryptor.source, payload)?.bytes == payload)
             #expect(setup.value("spiped_connection_limit_reached_total") == "0")
+        }
+
+        @Test func servedOnAUnixPathByADetachedDaemon() throws {
+            // Without -F the daemon forks: the metrics thread must start in the child.
+            let scratch = Scratch()
+            let echo = TestServer(.echo)
+            let metricsPath = scratch.path("metrics.sock")
+            let source = TestSockets.loopback(TestSockets.freePort())
+            let started = try ChildProcess.run(TestEnvironment.ourSpiped,
+                                               ["-e", "-s", source.text, "-t", echo.text, "-k", scratch.key,
+                                                "-p", scratch.path("d.pid"), "--metrics", metricsPath], timeout: 10)
+            #expect(started == 0)
+            let pid = try #require(Int32(scratch.text("d.pid")))
+            defer { kill(pid, SIGKILL) }
+            let metrics = try #require(SocketAddress(unixPath: metricsPath))
+            let page = Self.response(metrics, "GET /metrics HTTP/1.1\r\n\r\n")
+            #expect(page.status == "HTTP/1.1 200 OK")
+            #expect(MetricsPageTests.value(page.body, "spiped_connections_accepted_total") == "0")
+            let client = TestSockets.connect(source.address)
+            if client >= 0 { close(client) }
+            #expect(Self.eventually { MetricsPageTests.value(Self.response(metrics, "GET /metrics HTTP/1.1\r\n\r\n").body,
+                                                             "spiped_connections_accepted_total") == "1" })
+            kill(pid, SIGTERM)
+            var gone = false
+            for _ in 0..<300 where !gone { gone = kill(pid, 0) != 0; usleep(10_000) }
+            #expect(gone, "daemon \(pid) ignored SIGTERM")
+        }
+
+        @Test func badMetricsAddressesFailAtStartUp() throws {
+            let scratch = Scratch()
+            let base = ["-F", "-d", "-s", TestSockets.loopback(TestSockets.freePort()).text, "-t", "[127.0.0.1]:9", "-k", scratch.key]
+            let noPort = try Captured.run(TestEnvironment.ourSpiped, base + ["--metrics", "localhost"], in: scratch)
+            #expect(noPort.status == 1)
+            #expect(noPort.stderr.hasPrefix("spiped: Address must contain port number: localhost"), "stderr: \(noPort.stderr)")
+            let busy = TestServer(.sink)
+            defer { busy.stop() }
+            let inUse = try Captured.run(TestEnvironment.ourSpiped, base + ["--metrics", busy.text], in: scratch)
+            #expect(inUse.status == 1)
+            #expect(inUse.stderr == "spiped: --metrics \(busy.text): Error binding socket: Address already in use\n")
         }
 
         @Test(.enabled(if: kit.isAvailable, kit.skipMessage))
