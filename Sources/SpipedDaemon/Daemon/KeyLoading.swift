@@ -8,6 +8,7 @@ import Glibc
 import Darwin
 #endif
 import SpipedProtocol
+import SpipedNet
 
 /// Loading the key named by `-k`.
 enum KeyLoading {
@@ -28,11 +29,11 @@ enum KeyLoading {
     /// The reference's first line for each key-file failure.
     static func describe(_ error: KeyFileError) -> String {
         switch error {
-        case let .notFound(path): return "Cannot open file: \(path): \(CError(ENOENT))"
-        case let .permissionDenied(path): return "Cannot open file: \(path): \(CError(EACCES))"
-        case let .isDirectory(path): return "Error reading file: \(path): \(CError(EISDIR))"
+        case let .notFound(path): return "Cannot open file: \(path): \(SystemError(ENOENT))"
+        case let .permissionDenied(path): return "Cannot open file: \(path): \(SystemError(EACCES))"
+        case let .isDirectory(path): return "Error reading file: \(path): \(SystemError(EISDIR))"
         case let .empty(path): return "Error reading file: \(path): key file is empty"
-        case let .readFailed(path, code): return "Error reading file: \(path): \(CError(code))"
+        case let .readFailed(path, code): return "Error reading file: \(path): \(SystemError(code))"
         }
     }
 }
