@@ -76,8 +76,11 @@ let package = Package(
         .executableTarget(name: "spipe", dependencies: ["SpipedDaemon"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
                           path: "Benchmarks/CryptoBench"),
-        .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto"]),
-        .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol"]),
-        .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet", "SpipedDaemon"]),
+        // Helpers every test target shares: hex, the seeded generator, scripted
+        // randomness, the Vectors/ folder, a joinable thread.
+        .target(name: "SpipedTestSupport", dependencies: ["SpipedCrypto"], path: "Tests/SpipedTestSupport"),
+        .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet", "SpipedDaemon", "SpipedTestSupport"]),
     ] + extraTargets
 )

@@ -2,6 +2,7 @@
 // run here so it cannot rot. `Transport` is the example's stand-in for a
 // socket; the test implements it with two in-memory queues.
 import SpipedCrypto
+import SpipedNet
 import SpipedProtocol
 import Testing
 
