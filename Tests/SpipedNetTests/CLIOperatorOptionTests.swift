@@ -3,6 +3,7 @@
 // <address>, and -s systemd / systemd:NAME as a listen source (never parsed
 // as a host name). Without them the defaults are the reference's.
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 private let base = ["-d", "-s", "/tmp/s", "-t", "[127.0.0.1]:9", "-k", "/tmp/k"]

@@ -4,6 +4,7 @@
 // escaping, and the request classification (only GET /metrics gets the page;
 // other requests 404, a non-HTTP line 400, an oversized head 431).
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 @Suite struct MetricsPageTests {
@@ -16,7 +17,7 @@ import SpipedNet
     }
 
     @Test func freshPageHasEveryFamilyAtZero() {
-        let page = MetricsRegistry().render()
+        let page = MetricsRegistry(version: spipedVersion).render()
         for (name, type) in [("spiped_connections_accepted_total", "counter"), ("spiped_connections_active", "gauge"),
                              ("spiped_connections_closed_total", "counter"), ("spiped_handshake_failures_total", "counter"),
                              ("spiped_target_connect_failures_total", "counter"),
@@ -35,7 +36,7 @@ import SpipedNet
     }
 
     @Test func eventsFeedTheCounters() {
-        let registry = MetricsRegistry()
+        let registry = MetricsRegistry(version: spipedVersion)
         let log = EventLog(programName: "spiped", logsConnections: false, metrics: registry)
         for _ in 0..<3 { registry.connectionAccepted() }
         log.connection(.accepted(id: 1, peer: "x"))   // counted by the acceptor, not twice here

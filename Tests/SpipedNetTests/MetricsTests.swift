@@ -10,6 +10,7 @@
 // Without Prometheus the promtool and server tests skip (and fail in CI).
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@
 // signature, 0x21, family bytes 0x11/0x21/0x31/0x00, big-endian lengths 12,
 // 36, 216 and 0, addresses then ports in network order, zero-padded Unix paths).
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 @Suite struct ProxyProtocolHeaderTests {

@@ -9,6 +9,8 @@
 // - -d -P and a peer with the wrong key: the target never sees a header.
 import Foundation
 import Testing
+import SpipedDaemon
+import SpipedTestSupport
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

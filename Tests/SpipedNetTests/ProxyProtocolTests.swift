@@ -14,6 +14,7 @@
 // Without nginx or haproxy their tests skip (and fail in CI).
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc
@@ -53,8 +54,8 @@ extension ProcessTests {
             TestSockets.setTimeouts(fd, 10)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            guard local.withSockAddr({ bind(fd, $0, $1) }) == 0 else { return "bind failed: \(CError(errno))" }
-            guard address.withSockAddr({ connect(fd, $0, $1) }) == 0 else { return "connect failed: \(CError(errno))" }
+            guard local.withSockAddr({ bind(fd, $0, $1) }) == 0 else { return "bind failed: \(SystemError(errno))" }
+            guard address.withSockAddr({ connect(fd, $0, $1) }) == 0 else { return "connect failed: \(SystemError(errno))" }
             TestSockets.writeAll(fd, Array("GET / HTTP/1.0\r\nHost: test\r\n\r\n".utf8))
             return String(decoding: TestSockets.readAll(fd).bytes, as: UTF8.self)
         }

@@ -11,6 +11,8 @@
 // Without systemd-socket-activate these skip (and fail in CI).
 import Foundation
 import Testing
+import SpipedDaemon
+import SpipedTestSupport
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

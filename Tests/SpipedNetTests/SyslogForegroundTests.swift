@@ -6,6 +6,7 @@
 // elsewhere it says why it skipped.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ extension ProcessTests {
         @Test(.enabled(if: canOwnDevLog, skip))
         func foregroundSyslogGetsWarningsAndConnectionLines() throws {
             let fd = Self.bindDevLog()
-            try #require(fd >= 0, "cannot bind \(Self.path): \(CError(errno))")
+            try #require(fd >= 0, "cannot bind \(Self.path): \(SystemError(errno))")
             defer { close(fd); unlink(Self.path) }
             let scratch = Scratch()
             let source = TestSockets.loopback(TestSockets.freePort())
@@ -65,7 +66,7 @@ extension ProcessTests {
         @Test(.enabled(if: canOwnDevLog, skip))
         func withoutSyslogTheForegroundStaysOnStderr() throws {
             let fd = Self.bindDevLog()
-            try #require(fd >= 0, "cannot bind \(Self.path): \(CError(errno))")
+            try #require(fd >= 0, "cannot bind \(Self.path): \(SystemError(errno))")
             defer { close(fd); unlink(Self.path) }
             let scratch = Scratch()
             let source = TestSockets.loopback(TestSockets.freePort())

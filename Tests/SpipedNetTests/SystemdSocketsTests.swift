@@ -3,6 +3,7 @@
 // LISTEN_FDNAMES names them; `-s systemd` needs exactly one, `-s
 // systemd:NAME` exactly one of that name. Every other case is an error.
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

@@ -54,8 +54,13 @@ public final class MetricsRegistry: Sendable {
     private let bytesEncrypted = Atomic<UInt64>(0)
     private let bytesDecrypted = Atomic<UInt64>(0)
 
-    /// Creates a registry with every counter at 0.
-    public init() {}
+    /// The `version` label of `spiped_build_info`.
+    public let version: String
+
+    /// Creates a registry with every counter at 0, for a daemon reporting `version`.
+    public init(version: String) {
+        self.version = version
+    }
 
     /// The counter behind one `reason` label.
     private func handshakeFailures(_ label: HandshakeFailureLabel) -> UInt64 {
@@ -153,7 +158,7 @@ public final class MetricsRegistry: Sendable {
                [([("direction", "encrypted")], bytesEncrypted.load(ordering: .relaxed)),
                 ([("direction", "decrypted")], bytesDecrypted.load(ordering: .relaxed))])
         family("spiped_build_info", "gauge", "The spiped version (value always 1).",
-               [([("version", spipedVersion)], 1)])
+               [([("version", version)], 1)])
         return page
     }
 

@@ -24,6 +24,14 @@ import Glibc
 import Darwin
 #endif
 
+/// The PROXY protocol version `-P` / `--proxy-protocol` writes.
+public enum ProxyProtocolVersion: String, Sendable, Equatable, CaseIterable {
+    /// Version 1, the text line (`-P`, `--proxy-protocol v1`).
+    case v1
+    /// Version 2, the binary header (`--proxy-protocol v2`).
+    case v2
+}
+
 /// Encoding PROXY protocol headers.
 public enum ProxyProtocolHeader {
     /// The version 2 signature (section 2.2).

@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// Lines to print before exiting 1.
 public struct LaunchFailure: Error, Equatable, Sendable {

@@ -2,6 +2,7 @@
 // -v) plus `--log-connections`, parsed by a pure function with the same rules
 // as spiped's (each option once, -v at once, numbers as the C library reads
 // them, usage and status 1 on any refusal).
+import SpipedNet
 
 /// Everything the spipe command line says.
 public struct SpipeOptions: Sendable, Equatable {

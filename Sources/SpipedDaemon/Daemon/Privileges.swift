@@ -9,6 +9,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// A parsed `-u` argument.
 public struct PrivilegeSpec: Sendable, Equatable {
@@ -69,7 +70,7 @@ public enum Privileges {
     }
 
     private static func failure() -> PrivilegeError {
-        PrivilegeError(lines: ["Failed to drop privileges: \(CError(errno))"])
+        PrivilegeError(lines: ["Failed to drop privileges: \(SystemError(errno))"])
     }
 
     /// uid and primary gid of a user name (or numeric uid).

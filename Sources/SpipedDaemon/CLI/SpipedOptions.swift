@@ -7,6 +7,7 @@
 // as soon as it is reached, malformed numbers are reported without the usage,
 // missing required options and -f with -g give the usage; `-o 0` and `-r 0`
 // mean the defaults, and `-R` is accepted together with `-r 60`.
+import SpipedNet
 
 /// Everything the spiped command line says.
 public struct SpipedOptions: Sendable, Equatable {
@@ -99,13 +100,6 @@ public enum ListenSource: Sendable, Equatable {
     }
 }
 
-/// The PROXY protocol version `-P` / `--proxy-protocol` writes.
-public enum ProxyProtocolVersion: String, Sendable, Equatable, CaseIterable {
-    /// Version 1, the text line (`-P`, `--proxy-protocol v1`).
-    case v1
-    /// Version 2, the binary header (`--proxy-protocol v2`).
-    case v2
-}
 
 /// The options spiped understands.
 let spipedOptionDeclarations: [OptionDeclaration] = [
@@ -230,6 +224,6 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
 }
 
 /// The reference's message for a number it cannot read: no usage follows.
-func malformed(_ program: Program, _ option: String, _ value: String, _ error: CError) -> UsageError {
+func malformed(_ program: Program, _ option: String, _ value: String, _ error: SystemError) -> UsageError {
     UsageError(program: program, diagnostic: "Error parsing argument: \(option) \(value): \(error)", showsUsage: false)
 }

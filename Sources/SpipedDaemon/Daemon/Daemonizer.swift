@@ -10,6 +10,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// The child's side of the parent's wait: report readiness once.
 public final class DaemonReadiness: @unchecked Sendable {
@@ -40,13 +41,13 @@ public enum Daemonizer {
     /// report and exits. Throws (in the original process) if fork or pipe fails.
     public static func detach(pidfile: String) throws(DaemonError) -> DaemonReadiness {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(CError(errno))"]) }
+        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(SystemError(errno))"]) }
         // Close-on-exec: nothing we might exec may hold the parent waiting.
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let pid = fork()
         if pid < 0 {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fds[0]); close(fds[1])
             throw DaemonError(lines: ["Failed to daemonize: \(error)"])
         }
@@ -74,13 +75,13 @@ public enum Daemonizer {
     public static func writePidfile(_ path: String) throws(DaemonError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw DaemonError(lines: ["fopen(\(path)): \(CError(errno))", "Failed to daemonize"])
+            throw DaemonError(lines: ["fopen(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
         defer { close(fd) }
         var text = Array(String(getpid()).utf8)
         let written = write(fd, &text, text.count)
         guard written == text.count else {
-            throw DaemonError(lines: ["fprintf(\(path)): \(CError(errno))", "Failed to daemonize"])
+            throw DaemonError(lines: ["fprintf(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
     }
 }

@@ -9,6 +9,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// A connection to the service manager's notification socket.
 public final class ReadinessNotifier: @unchecked Sendable {
@@ -41,9 +42,9 @@ public final class ReadinessNotifier: @unchecked Sendable {
         }
         let address = SocketAddress(storage: storage, length: socklen_t(length))
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw NotifyError(message: "Cannot create notification socket: \(CError(errno))") }
+        guard fd >= 0 else { throw NotifyError(message: "Cannot create notification socket: \(SystemError(errno))") }
         guard address.withSockAddr({ connect(fd, $0, $1) }) == 0 else {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fd)
             throw NotifyError(message: "Cannot connect to NOTIFY_SOCKET \(name): \(error)")
         }
@@ -56,7 +57,7 @@ public final class ReadinessNotifier: @unchecked Sendable {
         defer { close(fd); fd = -1 }
         var message = Array("READY=1\nMAINPID=\(getpid())\n".utf8)
         guard send(fd, &message, message.count, Int32(MSG_NOSIGNAL)) == message.count else {
-            throw NotifyError(message: "Cannot notify readiness: \(CError(errno))")
+            throw NotifyError(message: "Cannot notify readiness: \(SystemError(errno))")
         }
     }
 }

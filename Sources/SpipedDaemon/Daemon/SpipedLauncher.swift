@@ -16,6 +16,7 @@ import Glibc
 import Darwin
 #endif
 import SpipedProtocol
+import SpipedNet
 
 /// Runs spiped with `arguments` (argv, program name first); returns the exit status.
 public func runSpiped(_ arguments: [String]) -> Int32 {
@@ -25,7 +26,7 @@ public func runSpiped(_ arguments: [String]) -> Int32 {
     case let .run(parsed): options = parsed
     }
     let log = EventLog(programName: "spiped", logsConnections: options.logConnections,
-                       metrics: options.metricsAddress == nil ? nil : MetricsRegistry())
+                       metrics: options.metricsAddress == nil ? nil : MetricsRegistry(version: spipedVersion))
     do throws(LaunchFailure) {
         return try SpipedLauncher(options: options, log: log).run()
     } catch {
@@ -123,7 +124,7 @@ struct SpipedLauncher {
         var metricsServer: MetricsServer?
         if let metricsListener, let registry = log.metrics {
             guard let server = MetricsServer(listener: metricsListener, registry: registry), server.start() else {
-                throw LaunchFailure(lines: ["--metrics: cannot start the metrics thread: \(CError(errno))"])
+                throw LaunchFailure(lines: ["--metrics: cannot start the metrics thread: \(SystemError(errno))"])
             }
             metricsServer = server
         }

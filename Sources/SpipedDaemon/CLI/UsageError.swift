@@ -2,6 +2,7 @@
 // it: an optional one-line diagnostic (`spiped: illegal option -- -x`), then
 // the usage text unless the problem was a malformed number. Every refusal
 // exits with status 1, as in the reference.
+import SpipedNet
 
 /// Which program's command line is being parsed (selects usage text and prefix).
 public enum Program: String, Sendable, Equatable {
