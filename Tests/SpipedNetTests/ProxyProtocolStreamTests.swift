@@ -6,7 +6,8 @@
 //   bytes; the same with -f (the early sealer) and with v2;
 // - -d -P: the target gets exactly the header for the encrypted peer's
 //   connection, then the plaintext;
-// - -d -P and a peer with the wrong key: the target never sees a header.
+// - -d -P and a peer with the wrong key: the target never sees a header;
+// - the connection log counts only the source's bytes, not the header.
 import Foundation
 import Testing
 import SpipedDaemon
@@ -113,6 +114,17 @@ extension ProcessTests {
             let expected = ProxyProtocolHeader.encode(version, source: SocketAddress(numericHost: "127.0.0.5", port: peerPort),
                                                       destination: decryptor.source)
             #expect(target.waitFor(expected.count + 4) == expected + Array("data".utf8))
+        }
+
+        @Test func theLogCountsOnlyTheSourcesBytes() throws {
+            let scratch = Scratch()
+            let echo = TestServer(.echo)
+            let pair = try #require(EncryptedPair(client: .ours, server: .ours, serverTarget: echo.text, scratch: scratch,
+                                                  clientExtra: ["-P", "--log-connections"]))
+            _ = TestSockets.exchange(pair.entry, Array("hello".utf8), timeout: 5)
+            let deadline = Date().addingTimeInterval(5)
+            while !pair.encryptor.stderr.contains("closed after") && Date() < deadline { usleep(10_000) }
+            #expect(pair.encryptor.stderr.contains(" 5 bytes from source, "), "log: \(pair.encryptor.stderr)")
         }
 
         @Test func aPeerWithoutTheKeyNeverMakesTheTargetSeeAHeader() throws {

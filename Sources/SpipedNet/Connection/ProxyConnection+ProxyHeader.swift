@@ -28,6 +28,7 @@ extension ProxyConnection {
         header.withUnsafeBytes { raw in
             let sealed = session.seal(raw, into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
             core.metrics?.addEncrypted(raw.count)
+            proxyHeaderBytesSealed = UInt64(raw.count)
             sendOrQueue(.cipher, buffers.sealed, sealed)
         }
     }

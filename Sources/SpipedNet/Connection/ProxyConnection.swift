@@ -91,6 +91,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var countedActive = true
     /// The PROXY protocol header still to write (`-P`; ProxyConnection+ProxyHeader.swift).
     var proxyHeader: [UInt8]?
+    /// How much of the sealed plaintext was that header (-e).
+    var proxyHeaderBytesSealed: UInt64 = 0
 
     init(accepted: AcceptedSocket, loop: EventLoop, core: EngineCore) {
         self.loop = loop
@@ -257,7 +259,8 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         drainDeadline = nil
         proxyHeader = nil
         let seconds = Double(MonotonicClock.now() &- acceptedAt) / 1e9
-        let fromPlain = session?.bytesSealed ?? 0
+        // The -e PROXY header is sealed plaintext, but not bytes from the source.
+        let fromPlain = (session?.bytesSealed ?? 0) &- proxyHeaderBytesSealed
         let fromCipher = session?.bytesOpened ?? 0
         let fromSource = sourceSide == .plain ? fromPlain : fromCipher
         let fromTarget = sourceSide == .plain ? fromCipher : fromPlain
