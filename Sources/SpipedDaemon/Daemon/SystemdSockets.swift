@@ -20,7 +20,7 @@ import Darwin
 #endif
 
 /// Why the passed sockets could not be used.
-public enum SystemdSocketError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum SystemdSocketError: Error, Equatable, Sendable, CustomStringConvertible {
     /// LISTEN_FDS is unset, or LISTEN_PID is unset or not our pid.
     case notActivated
     /// LISTEN_FDS or LISTEN_PID is not a number.
@@ -36,7 +36,7 @@ public enum SystemdSocketError: Error, Equatable, Sendable, CustomStringConverti
     /// The chosen descriptor is not a listening stream socket.
     case notListeningStream(fd: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notActivated:
             return "-s systemd: no socket passed by the service manager (LISTEN_FDS/LISTEN_PID not set for this process)"
@@ -57,9 +57,9 @@ public enum SystemdSocketError: Error, Equatable, Sendable, CustomStringConverti
 }
 
 /// Taking a socket from the service manager.
-public enum SystemdSockets {
+package enum SystemdSockets {
     /// The first passed descriptor (SD_LISTEN_FDS_START).
-    public static let firstDescriptor: Int32 = 3
+    package static let firstDescriptor: Int32 = 3
 
     /// The hand-over as the environment describes it, without touching any descriptor.
     package struct HandOver: Equatable {
@@ -104,7 +104,7 @@ public enum SystemdSockets {
     /// environment: unsets LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES, marks
     /// every passed descriptor close-on-exec, and checks the chosen one is a
     /// listening stream socket.
-    public static func take(_ name: String?) throws(SystemdSocketError) -> Int32 {
+    package static func take(_ name: String?) throws(SystemdSocketError) -> Int32 {
         let variables = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"]
         let values = variables.map { getenv($0).map { String(cString: $0) } }
         for variable in variables { unsetenv(variable) }

@@ -33,17 +33,17 @@ public enum ProxyProtocolVersion: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Encoding PROXY protocol headers.
-public enum ProxyProtocolHeader {
+package enum ProxyProtocolHeader {
     /// The version 2 signature (section 2.2).
-    public static let v2Signature: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A]
+    package static let v2Signature: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A]
     /// The longest version 1 line the specification allows, CRLF included.
-    public static let v1MaximumLength = 107
+    package static let v1MaximumLength = 107
     /// The size of each address field of an AF_UNIX version 2 block.
-    public static let v2UnixPathLength = 108
+    package static let v2UnixPathLength = 108
 
     /// The header for a connection from `source` to `destination`; nil (an
     /// address that could not be read) gives the "unknown" form.
-    public static func encode(_ version: ProxyProtocolVersion, source: SocketAddress?, destination: SocketAddress?) -> [UInt8] {
+    package static func encode(_ version: ProxyProtocolVersion, source: SocketAddress?, destination: SocketAddress?) -> [UInt8] {
         let endpoints = Endpoints(source: source, destination: destination)
         switch version {
         case .v1: return encodeV1(endpoints)

@@ -11,7 +11,7 @@ import Darwin
 #endif
 
 /// A failure to set up the listening socket; the text is the reference's.
-public enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// socket(2) failed.
     case socketFailed(SystemError)
     /// bind(2) failed (e.g. EADDRINUSE).
@@ -20,7 +20,7 @@ public enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
     case listenFailed(SystemError)
 
     /// `Error binding socket: Address already in use` and the like.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .socketFailed(e): return "Error creating socket: \(e)"
         case let .bindFailed(e): return "Error binding socket: \(e)"
@@ -30,13 +30,13 @@ public enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Binding and listening on the source address.
-public enum SourceListener {
+package enum SourceListener {
     /// The listen backlog: the kernel clamps it to net.core.somaxconn.
-    public static let backlog: Int32 = 4096
+    package static let backlog: Int32 = 4096
 
     /// Returns a listening, non-blocking, close-on-exec socket bound to `address`.
     /// `reclaimStaleUnixSocket` enables the stale-socket recovery for Unix paths.
-    public static func listen(on address: SocketAddress, reclaimStaleUnixSocket: Bool = true) throws(ListenerError) -> Int32 {
+    package static func listen(on address: SocketAddress, reclaimStaleUnixSocket: Bool = true) throws(ListenerError) -> Int32 {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let fd = socket(address.family, type, 0)
         guard fd >= 0 else { throw .socketFailed(SystemError(errno)) }

@@ -31,8 +31,8 @@ public struct SpipedKey: Sendable {
     public init(keyFileBytes: some Collection<UInt8>) {
         var hasher = SHA256()
         hasher.update(keyFileBytes)
-        let key = SecretBuffer(count: SHA256.digestByteCount)
-        hasher.finalize(into: key.bytes)
+        let key = SecretBuffer(byteCount: SHA256.digestByteCount)
+        hasher.finalize(into: key.buffer)
         hasher.wipe()
         storage = key
         isShort = keyFileBytes.count < 32
@@ -47,8 +47,8 @@ public struct SpipedKey: Sendable {
         var hasher = SHA256()
         defer { hasher.wipe() }
         let total = try read { hasher.update($0) }
-        let key = SecretBuffer(count: SHA256.digestByteCount)
-        hasher.finalize(into: key.bytes)
+        let key = SecretBuffer(byteCount: SHA256.digestByteCount)
+        hasher.finalize(into: key.buffer)
         storage = key
         isShort = total < 32
     }
