@@ -46,6 +46,7 @@ import SpipedNet
         log.connection(.handshakeFailed(id: 3, reason: .other("socket error")))
         log.connection(.targetConnectFailed(id: 4, target: "t", reason: "refused"))
         log.connection(.connectionLimitReached(limit: 2))
+        log.connection(.idleTimeout(id: 5, seconds: 1))
         log.connection(.closed(id: 1, bytesFromSource: 0, bytesFromTarget: 0, seconds: 0))
         registry.addEncrypted(1000)
         registry.addDecrypted(24)
@@ -59,6 +60,7 @@ import SpipedNet
         #expect(Self.value(page, "spiped_handshake_failures_total{reason=\"other\"}") == "1")
         #expect(Self.value(page, "spiped_target_connect_failures_total") == "1")
         #expect(Self.value(page, "spiped_connection_limit_reached_total") == "1")
+        #expect(Self.value(page, "spiped_idle_timeouts_total") == "1")
         #expect(Self.value(page, "spiped_bytes_total{direction=\"encrypted\"}") == "1000")
         #expect(Self.value(page, "spiped_bytes_total{direction=\"decrypted\"}") == "24")
     }

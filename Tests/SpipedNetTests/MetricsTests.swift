@@ -123,6 +123,16 @@ extension ProcessTests {
             #expect(value("spiped_connections_accepted_total") == "3")
         }
 
+        @Test func idleTimeoutsAreCounted() throws {
+            let setup = try Setup(serverExtra: ["--idle-timeout", "0.3"])
+            let held = TestSockets.connect(setup.encryptor.source)
+            defer { if held >= 0 { close(held) } }
+            TestSockets.writeAll(held, [1])
+            #expect(TestSockets.readExactly(held, 1) == [1])
+            #expect(Self.eventually { setup.value("spiped_idle_timeouts_total") == "1" }, "page: \(setup.page())")
+            #expect(Self.eventually { setup.value("spiped_connections_closed_total") == "1" })
+        }
+
         @Test func otherRequestsGet404AndBadOnesAreCutOff() throws {
             let setup = try Setup()
             #expect(Self.response(setup.metrics.address, "GET / HTTP/1.1\r\n\r\n").status == "HTTP/1.1 404 Not Found")

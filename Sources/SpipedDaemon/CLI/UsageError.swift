@@ -12,8 +12,7 @@ package enum Program: String, Sendable, Equatable {
     case spipe
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
-    /// with this implementation's additions (`--log-connections`, and for
-    /// spiped `-P`/`--proxy-protocol`, `--metrics`; `-s systemd[:<name>]` is in the man page).
+    /// with this implementation's options added (`-s systemd[:<name>]` is in the man page).
     package var usageText: String {
         switch self {
         case .spiped:
@@ -21,8 +20,9 @@ package enum Program: String, Sendable, Equatable {
                 usage: spiped {-e | -d} -s <source socket> -t <target socket> [-b <bind address>] -k <key file>
                     [-DFj] [-f | -g] [-n <max # connections>] [-o <connection timeout>]
                     [-p <pidfile>] [-r <rtime> | -R] [--syslog] [--log-connections]
-                    [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
                     [-u {<username> | <:groupname> | <username:groupname>}]
+                    [--connect-after-handshake] [--idle-timeout <seconds>]
+                    [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
                        spiped -v
 
                 """

@@ -112,7 +112,9 @@ struct SpipedLauncher {
             keepAlive: !options.disableKeepAlive,
             maxConnections: options.maxConnections,
             timeout: options.timeout,
-            log: log)
+            log: log,
+            targetConnect: options.targetConnect,
+            idleTimeout: options.idleTimeout)
         if case .systemd = listenSource { configuration.listenerOwnership = .shared }
         configuration.proxyProtocol = options.proxyProtocol
         let engine: ProxyEngine

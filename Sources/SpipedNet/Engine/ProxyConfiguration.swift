@@ -48,6 +48,9 @@ public struct ProxyConfiguration: Sendable {
     public var log: EventLog
     /// When `-d` connects to the target (ignored by `-e`, which must connect first).
     public var targetConnect: TargetConnectTiming
+    /// Seconds with no byte moved either way after which a connection is
+    /// closed (`--idle-timeout`); nil for never (the reference's behaviour).
+    public var idleTimeout: Double?
     /// Whether the listener is the daemon's alone or shared with a service manager.
     public var listenerOwnership: ListenerOwnership = .owned
     /// The PROXY protocol header to write into the outgoing plaintext stream (`-P`); nil writes none.
@@ -65,7 +68,8 @@ public struct ProxyConfiguration: Sendable {
                 maxConnections: Int = 100,
                 timeout: Double = 5,
                 log: EventLog = EventLog(programName: "spiped", logsConnections: false),
-                targetConnect: TargetConnectTiming = .immediately) {
+                targetConnect: TargetConnectTiming = .immediately,
+                idleTimeout: Double? = nil) {
         self.role = role
         self.key = key
         self.handshake = handshake
@@ -78,5 +82,6 @@ public struct ProxyConfiguration: Sendable {
         self.timeout = timeout
         self.log = log
         self.targetConnect = targetConnect
+        self.idleTimeout = idleTimeout
     }
 }

@@ -9,7 +9,7 @@
 //   plus the accept count from the acceptor (every accept, not only logged
 //   ones) and the plaintext bytes sealed and opened from the connections.
 // - The page names are fixed (the list, plus the packet-authentication
-//   count); `spiped_connections_active` is accepted minus closed.
+//   and idle-timeout counts); `spiped_connections_active` is accepted minus closed.
 import Synchronization
 
 /// Counters of one daemon, rendered as a Prometheus text page.
@@ -51,6 +51,7 @@ public final class MetricsRegistry: Sendable {
     private let targetConnectFailures = Atomic<UInt64>(0)
     private let connectionLimitReached = Atomic<UInt64>(0)
     private let packetAuthenticationFailures = Atomic<UInt64>(0)
+    private let idleTimeouts = Atomic<UInt64>(0)
     private let bytesEncrypted = Atomic<UInt64>(0)
     private let bytesDecrypted = Atomic<UInt64>(0)
 
@@ -112,6 +113,8 @@ public final class MetricsRegistry: Sendable {
             }
         case .packetAuthenticationFailed:
             packetAuthenticationFailures.add(1, ordering: .relaxed)
+        case .idleTimeout:
+            idleTimeouts.add(1, ordering: .relaxed)
         case .closed:
             closed.add(1, ordering: .relaxed)
         case .connectionLimitReached:
@@ -153,6 +156,9 @@ public final class MetricsRegistry: Sendable {
         family("spiped_packet_authentication_failures_total", "counter",
                "Connections dropped because a data packet failed authentication.",
                [([], packetAuthenticationFailures.load(ordering: .relaxed))])
+        family("spiped_idle_timeouts_total", "counter",
+               "Connections closed by --idle-timeout.",
+               [([], idleTimeouts.load(ordering: .relaxed))])
         family("spiped_bytes_total", "counter",
                "Plaintext bytes sealed into packets (encrypted) and opened from packets (decrypted).",
                [([("direction", "encrypted")], bytesEncrypted.load(ordering: .relaxed)),
