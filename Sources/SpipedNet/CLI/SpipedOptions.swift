@@ -1,10 +1,14 @@
 // The spiped command line: every option of the reference 1.6.4 plus
-// `--log-connections`, parsed by a pure function so tests need no process.
+// `--log-connections` and `--accept-key` (the one option that may be
+// repeated: `-d` only, at most Handshake.maxCandidateKeys keys with `-k`,
+// never standard input), parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
 // as soon as it is reached, malformed numbers are reported without the usage,
 // missing required options and -f with -g give the usage; `-o 0` and `-r 0`
 // mean the defaults, and `-R` is accepted together with `-r 60`.
+
+import SpipedProtocol
 
 /// Everything the spiped command line says.
 public struct SpipedOptions: Sendable, Equatable {
@@ -26,6 +30,8 @@ public struct SpipedOptions: Sendable, Equatable {
     public var target = ""
     /// `-k`: the key file, `-` for standard input.
     public var keyFile = ""
+    /// `--accept-key`: further key files a `-d` server accepts clients with, in order.
+    public var acceptKeyFiles: [String] = []
     /// `-b`: local address for outgoing connections.
     public var bindAddress: String?
     /// `-D`: daemonize first, then retry failed DNS look-ups until they succeed.
@@ -76,6 +82,7 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
     .init(name: "-r", takesArgument: true), .init(name: "-R", takesArgument: false),
     .init(name: "-s", takesArgument: true), .init(name: "--syslog", takesArgument: false),
     .init(name: "--log-connections", takesArgument: false),
+    .init(name: "--accept-key", takesArgument: true),
     .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
     .init(name: "-v", takesArgument: false),
 ]
@@ -99,7 +106,7 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
         }
         // -e and -d exclude each other exactly like a repeat does.
         let key = (name == "-e" || name == "-d") ? "-e/-d" : name
-        if name != "-v" {
+        if name != "-v" && name != "--accept-key" {
             if seen.contains(key) { return .failure(usage) }
             seen.insert(key)
         }
@@ -134,6 +141,11 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
         case "-s": options.source = value
         case "--syslog": options.useSyslog = true
         case "--log-connections": options.logConnections = true
+        case "--accept-key":
+            guard value != "-" else {
+                return .failure(UsageError(program: .spiped, diagnostic: "--accept-key cannot read standard input; give a file"))
+            }
+            options.acceptKeyFiles.append(value)
         case "-t": options.target = value
         case "-u": options.user = value
         case "-v":
@@ -161,8 +173,18 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
           seen.contains("-s"),
           seen.contains("-t")
     else { return .failure(usage) }
+    if !options.acceptKeyFiles.isEmpty && options.mode == .encrypt {
+        return .failure(UsageError(program: .spiped, diagnostic: "--accept-key is for -d (the server) only"))
+    }
+    if 1 + options.acceptKeyFiles.count > maxSpipedKeys {
+        return .failure(UsageError(program: .spiped,
+                                   diagnostic: "Too many keys: at most \(maxSpipedKeys) in all (-k and --accept-key)"))
+    }
     return .success(options)
 }
+
+/// Most keys `-k` and `--accept-key` may name together (one handshake's candidates).
+let maxSpipedKeys = Handshake.maxCandidateKeys
 
 /// The reference's message for a number it cannot read: no usage follows.
 func malformed(_ program: Program, _ option: String, _ value: String, _ error: CError) -> UsageError {

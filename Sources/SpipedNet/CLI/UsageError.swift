@@ -11,7 +11,7 @@ public enum Program: String, Sendable, Equatable {
     case spipe
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
-    /// with this implementation's `--log-connections` added.
+    /// with this implementation's `--log-connections` and `--accept-key` added.
     public var usageText: String {
         switch self {
         case .spiped:
@@ -20,6 +20,7 @@ public enum Program: String, Sendable, Equatable {
                     [-DFj] [-f | -g] [-n <max # connections>] [-o <connection timeout>]
                     [-p <pidfile>] [-r <rtime> | -R] [--syslog] [--log-connections]
                     [-u {<username> | <:groupname> | <username:groupname>}]
+                    [--accept-key <key file> (-d only, repeatable; 8 keys in all)]
                        spiped -v
 
                 """

@@ -93,7 +93,7 @@ extension ProxyConnection {
     private func beginHandshake(precompute: Bool = true) {
         let configuration = core.configuration
         do {
-            handshake = try Handshake(role: configuration.role, key: configuration.key,
+            handshake = try Handshake(role: configuration.role, candidateKeys: core.keyRing.snapshot(),
                                       options: configuration.handshake, random: SystemRandom())
         } catch {
             configuration.log.connection(.handshakeFailed(id: id, reason: .other("\(error)")))

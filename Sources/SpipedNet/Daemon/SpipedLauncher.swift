@@ -4,7 +4,8 @@
 // bind the source; detach unless -F (the parent exits 0 only when the child
 // is ready, 1 if the child fails first); --syslog; drop privileges (-u);
 // create the engine; tell the parent and systemd ($NOTIFY_SOCKET) we are
-// ready; run until SIGTERM has drained every connection. Each failure prints
+// ready; run until SIGTERM has drained every connection (SIGHUP re-reads
+// the keys meanwhile). Each failure prints
 // `spiped: <reason>` and gives status 1. No thread may exist before the fork:
 // nothing here starts one, and the engine is created after it.
 #if canImport(Glibc)
@@ -58,7 +59,11 @@ struct SpipedLauncher {
         }
         let sources = try resolve(options.source, retry: retry)
         _ = try resolve(options.target, retry: retry)
-        let key = try KeyLoading.load(options.keyFile, log: log).get()
+        // SIGHUP from now on means "re-read the keys" (the engine does it), not
+        // "exit": installed before the first read, so a rewrite racing the
+        // start-up is read again.
+        _ = HangupSignal.install()
+        let keys = try KeyLoading.loadAll(keyFile: options.keyFile, acceptKeyFiles: options.acceptKeyFiles, log: log).get()
 
         if sources.count > 1 {
             log.warning("Listening on first of multiple addresses found for \(options.source)")
@@ -87,9 +92,17 @@ struct SpipedLauncher {
         }
 
         let target = options.target
+        // SIGHUP re-reads the files, as whatever user -u made us (they must be readable by it).
+        let (keyFile, acceptKeyFiles) = (options.keyFile, options.acceptKeyFiles)
+        let standardInputKey = keyFile == "-" ? keys[0] : nil
         let configuration = ProxyConfiguration(
             role: options.mode == .encrypt ? .client : .server,
-            key: key,
+            key: keys[0],
+            acceptKeys: Array(keys.dropFirst()),
+            reloadKeys: {
+                KeyLoading.reload(keyFile: keyFile, standardInputKey: standardInputKey,
+                                  acceptKeyFiles: acceptKeyFiles, log: log)
+            },
             handshake: HandshakeOptions(fast: options.fastHandshake, requirePFS: options.requirePerfectForwardSecrecy),
             target: target,
             resolveTarget: { try AddressResolver.resolve(target) },
