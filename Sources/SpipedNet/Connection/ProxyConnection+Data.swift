@@ -68,6 +68,7 @@ extension ProxyConnection {
                 bytesFromPlain &+= UInt64(n)
                 let sealed = sealer.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
                                          into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
+                if sealed == 0 { close(); return }   // packet counter used up: fail closed
                 guard sendOrQueue(cipherFD, buffers.sealed, sealed, toCipher: true),
                       n == LoopBuffers.plainChunk, toCipher.isEmpty else { return }
             }

@@ -102,6 +102,7 @@ enum SpipePump {
             }
             let count = sealer.seal(UnsafeRawBufferPointer(start: plain, count: n),
                                     into: UnsafeMutableRawBufferPointer(start: sealed, count: LoopBuffers.sealedCapacity))
+            if count == 0 { return shared.fail("Packet counter exhausted; ending the connection") }
             if let code = writeAll(shared.socket, sealed, count, isSocket: true) {
                 return shared.fail("Error writing: \(SocketCalls.errorText(code))")
             }
