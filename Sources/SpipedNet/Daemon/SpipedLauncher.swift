@@ -17,6 +17,8 @@ import SpipedProtocol
 
 /// Runs spiped with `arguments` (argv, program name first); returns the exit status.
 public func runSpiped(_ arguments: [String]) -> Int32 {
+    // Before anything can open a descriptor: 0-2 must not be free for a socket.
+    guard StandardDescriptors.openMissing() else { return 1 }
     let options: SpipedOptions
     switch CommandLineStart(arguments, program: .spiped, parse: parseSpipedArguments, printVersion: \.printVersion) {
     case let .exit(status): return status
@@ -86,7 +88,7 @@ struct SpipedLauncher {
             readiness = try detach()
         }
         if let user = options.user {
-            do throws(PrivilegeError) { try Privileges.drop(to: user) } catch {
+            do throws(PrivilegeError) { try Privileges.drop(to: user, warn: log.warning) } catch {
                 throw LaunchFailure(lines: error.lines)
             }
         }
