@@ -87,12 +87,22 @@ import Glibc
         #expect(viaLink.status == 1, "started with a symlinked pidfile")
         #expect(viaLink.stderr.contains("spiped: Refusing pidfile \(link): it is a symbolic link"), "stderr: \(viaLink.stderr)")
         #expect(scratch.text("victim") == "keep me", "written through the symlink")
+        if let pid = Int32(scratch.text("victim")) { kill(pid, SIGKILL) }   // a daemon that followed the link
 
         let fifo = scratch.path("fifo.pid")
         mkfifo(fifo, 0o644)
         let viaFifo = try startWithPidfile(fifo)
         #expect(viaFifo.status == 1, "a FIFO pidfile: status \(String(describing: viaFifo.status))")
         #expect(viaFifo.stderr.contains("spiped: Refusing pidfile \(fifo): not a regular file"), "stderr: \(viaFifo.stderr)")
+        if viaFifo.status == nil {
+            // A daemon stuck opening the FIFO: let it through, then end it.
+            let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+            usleep(200_000)
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = read(reader, &buffer, buffer.count)
+            if n > 0, let pid = Int32(String(decoding: buffer[0..<n], as: UTF8.self)) { kill(pid, SIGKILL) }
+            close(reader)
+        }
 
         // A regular file still works (and is replaced).
         let plain = scratch.path("plain.pid")
@@ -131,6 +141,25 @@ extension ProcessTests {
                 first.killAndReap()
                 second.killAndReap()
             }
+        }
+
+        @Test func finding1DaemonLeavesASocketInAnotherDaemonsBindListenWindow() throws {
+            let path = scratch.path("window.sock")
+            // Another daemon of ours between bind and listen: lock held, socket bound, not listening.
+            let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+            defer { close(lock) }
+            let theirs = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            _ = SocketAddress(unixPath: path)!.withSockAddr { bind(theirs, $0, $1) }
+            defer { close(theirs) }
+            var before = stat()
+            try #require(lstat(path, &before) == 0)
+            let run = try Captured.run(TestEnvironment.ourSpiped, ["-d", "-F", "-s", path, "-t", "[127.0.0.1]:9", "-k", scratch.key],
+                                       in: scratch, timeout: 2)
+            var after = stat()
+            #expect(lstat(path, &after) == 0 && after.st_ino == before.st_ino, "the other daemon's socket was replaced")
+            #expect(run.status == 1, "status \(String(describing: run.status))")
+            #expect(run.stderr.contains("spiped: Error binding socket: Address already in use"), "stderr: \(run.stderr)")
         }
 
         @Test func finding2DaemonOnALiveSocketWithAFullBacklogExitsPromptly() throws {

@@ -123,7 +123,9 @@ final class Acceptor: LoopHandler, TimerTarget {
         let received = HangupSignal.count.load(ordering: .sequentiallyConsistent)
         guard received != hangupsHandled else { return }
         hangupsHandled = received
-        guard let keys = reload() else { return }
+        guard var keys = reload() else { return }
+        // A client uses one key, the first.
+        if core.configuration.role == .client { keys = Array(keys.prefix(1)) }
         if core.keyRing.replace(with: keys) {
             core.configuration.log.warning("Keys reloaded: \(keys.count) in use for new connections")
         } else {
