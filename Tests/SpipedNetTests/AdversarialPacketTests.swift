@@ -85,7 +85,7 @@ enum PacketAttacks {
 
     static let all: [Attack] = [
         Attack(name: "garbage after the handshake", run: afterHandshake { peer in
-            peer.send(TestEnvironment.randomBytes(PacketSealer.packetByteCount))
+            peer.send(TestEnvironment.randomBytes(SpipedSession.packetByteCount))
         }),
         Attack(name: "flipped ciphertext bit", run: tampered { $0[5] ^= 0x10 }),
         Attack(name: "flipped length-field bit", run: tampered { $0[1024 + 3] ^= 0x01 }),

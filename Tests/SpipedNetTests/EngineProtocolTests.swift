@@ -41,7 +41,7 @@ private struct ManualSession {
     }
 
     func seal(_ plaintext: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: PacketSealer.sealedByteCount(forPlaintextByteCount: plaintext.count))
+        var out = [UInt8](repeating: 0, count: SpipedSession.sealedByteCount(forPlaintextByteCount: plaintext.count))
         let n = plaintext.withUnsafeBytes { p in out.withUnsafeMutableBytes { sealer.seal(p, into: $0) } }
         return Array(out[0..<n])
     }
@@ -51,7 +51,7 @@ private struct ManualSession {
         var plain: [UInt8] = []
         var out = [UInt8](repeating: 0, count: 8 * 1024)
         while plain.count < count {
-            let chunk = TestNet.receive(fd, count: PacketSealer.packetByteCount)
+            let chunk = TestNet.receive(fd, count: SpipedSession.packetByteCount)
             if chunk.isEmpty { break }
             let opened: (consumed: Int, produced: Int)? = chunk.withUnsafeBytes { c in
                 out.withUnsafeMutableBytes { o in try? opener.open(c, into: o) }

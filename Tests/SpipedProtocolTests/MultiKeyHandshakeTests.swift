@@ -2,7 +2,8 @@
 // with any candidate is accepted and the session runs under that key, a
 // client with none is refused, the first matching candidate wins, and the
 // server's bytes are exactly the single-key server's. Also the refusals at
-// creation (HandshakeSetupError).
+// creation (HandshakeSetupError), and the same through SpipedSession
+// (keyIndex; a refused setup starts the session ended).
 import SpipedCrypto
 import SpipedProtocol
 import Testing
@@ -51,7 +52,7 @@ struct MultiKeyHandshakeTests {
     @Test("the first candidate that verifies is used; every slot up to the limit works")
     func firstMatchAndEverySlot() throws {
         #expect(try connect(clientKey: Self.keyB, serverKeys: [Self.keyB, Self.keyA, Self.keyB]).index == 0)
-        let many = (0..<Handshake.maxCandidateKeys).map { SpipedKey(keyFileBytes: Array("key \($0)".utf8)) }
+        let many = (0..<SpipedSession.maxCandidateKeys).map { SpipedKey(keyFileBytes: Array("key \($0)".utf8)) }
         for slot in many.indices {
             #expect(try connect(clientKey: many[slot], serverKeys: many, seed: UInt64(slot)).index == slot)
         }
@@ -85,11 +86,49 @@ struct MultiKeyHandshakeTests {
             try Handshake(role: .server, candidateKeys: [], options: HandshakeOptions(), random: random)
         }
         #expect(throws: HandshakeSetupError.tooManyKeys) {
-            try Handshake(role: .server, candidateKeys: Array(repeating: Self.keyA, count: Handshake.maxCandidateKeys + 1),
+            try Handshake(role: .server, candidateKeys: Array(repeating: Self.keyA, count: SpipedSession.maxCandidateKeys + 1),
                           options: HandshakeOptions(), random: random)
         }
         #expect(throws: HandshakeSetupError.clientTakesOneKey) {
             try Handshake(role: .client, candidateKeys: [Self.keyA, Self.keyB], options: HandshakeOptions(), random: random)
         }
+    }
+
+    /// A client session with `clientKey` against a server session with `serverKeys`, driven to the end of the handshake.
+    func sessions(clientKey: SpipedKey, serverKeys: [SpipedKey]) -> (client: SessionDriver, server: SessionDriver) {
+        let client = SessionDriver(role: .client, key: clientKey, options: HandshakeOptions(), seed: 3)
+        let server = SessionDriver(role: .server, candidateKeys: serverKeys, options: HandshakeOptions(), seed: 4)
+        var (toServer, toClient) = (0, 0)
+        for _ in 0..<4 {
+            server.feed(client.toPeer[toServer...]); toServer = client.toPeer.count
+            client.feed(server.toPeer[toClient...]); toClient = server.toPeer.count
+        }
+        return (client, server)
+    }
+
+    @Test("SpipedSession: -k A --accept-key B accepts A (keyIndex 0) and B (keyIndex 1), refuses C")
+    func sessionThreeKeys() {
+        for (key, index) in [(Self.keyA, 0), (Self.keyB, 1)] {
+            let (client, server) = sessions(clientKey: key, serverKeys: [Self.keyA, Self.keyB])
+            #expect(server.session.isEstablished && client.session.isEstablished)
+            #expect(server.session.keyIndex == index)
+            client.send(Array("hello".utf8))
+            server.feed(client.toPeer[(client.toPeer.count - SpipedSession.packetByteCount)...])
+            #expect(server.delivered == Array("hello".utf8))
+        }
+        let (_, refused) = sessions(clientKey: Self.keyC, serverKeys: [Self.keyA, Self.keyB])
+        #expect(refused.session.state == .ended(.handshakeRefused(.badMAC)))
+        #expect(refused.session.keyIndex == nil)
+    }
+
+    @Test("SpipedSession: arguments that cannot work start the session ended with setupRefused")
+    func sessionSetupRefused() {
+        let fastStrict = SpipedSession(role: .client, key: Self.keyA, options: HandshakeOptions(fast: true, requirePFS: true))
+        #expect(fastStrict.state == .ended(.setupRefused(.fastWithRequirePFS)))
+        #expect(!fastStrict.canSeal && fastStrict.takePeerOutput().isEmpty)
+        #expect(SpipedSession(role: .server, candidateKeys: []).state == .ended(.setupRefused(.noKeys)))
+        #expect(SpipedSession(role: .client, candidateKeys: [Self.keyA, Self.keyB]).state == .ended(.setupRefused(.clientTakesOneKey)))
+        let nine = Array(repeating: Self.keyA, count: SpipedSession.maxCandidateKeys + 1)
+        #expect(SpipedSession(role: .server, candidateKeys: nine).state == .ended(.setupRefused(.tooManyKeys)))
     }
 }

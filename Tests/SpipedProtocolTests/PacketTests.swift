@@ -46,11 +46,11 @@ struct PacketTests {
 
     @Test("sealedByteCount: one 1060-byte packet per started 1024 bytes")
     func sizes() {
-        #expect(PacketSealer.packetByteCount == 1060)
-        #expect(PacketSealer.maxPayloadByteCount == 1024)
+        #expect(SpipedSession.packetByteCount == 1060)
+        #expect(SpipedSession.maxPayloadByteCount == 1024)
         let cases = [(0, 0), (1, 1060), (1024, 1060), (1025, 2120), (3000, 3180), (1 << 20, 1024 * 1060)]
         for (n, expected) in cases {
-            #expect(PacketSealer.sealedByteCount(forPlaintextByteCount: n) == expected, "n = \(n)")
+            #expect(SpipedSession.sealedByteCount(forPlaintextByteCount: n) == expected, "n = \(n)")
         }
     }
 

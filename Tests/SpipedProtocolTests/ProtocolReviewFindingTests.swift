@@ -48,7 +48,7 @@ struct ProtocolReviewFindingTests {
         let sealer = PacketSealer(encryptionKey: Self.keys.e, macKey: Self.keys.h, firstPacketNumber: UInt64.max - 1)
         #expect(sealer.seal([UInt8](repeating: 7, count: 3000)).isEmpty, "three packets from 2^64 - 2 would wrap")
         #expect(!sealer.isExhausted)
-        #expect(sealer.seal([UInt8](repeating: 7, count: 2000)).count == 2 * PacketSealer.packetByteCount)
+        #expect(sealer.seal([UInt8](repeating: 7, count: 2000)).count == 2 * SpipedSession.packetByteCount)
         #expect(sealer.isExhausted)
         #expect(sealer.seal([UInt8](repeating: 7, count: 1)).isEmpty, "a packet after 2^64 - 1 was sealed")
     }

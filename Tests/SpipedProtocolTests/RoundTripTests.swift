@@ -32,7 +32,7 @@ struct RoundTripTests {
     /// Sends `data` through `sealer` and `opener` in seeded chunk sizes.
     static func transfer(_ data: [UInt8], _ sealer: PacketSealer, _ opener: PacketOpener, seed: UInt64) throws -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
-        var wire = [UInt8](repeating: 0, count: PacketSealer.sealedByteCount(forPlaintextByteCount: 200_000))
+        var wire = [UInt8](repeating: 0, count: SpipedSession.sealedByteCount(forPlaintextByteCount: 200_000))
         var plain = [UInt8](repeating: 0, count: 64 * 1024)
         var received: [UInt8] = []
         received.reserveCapacity(data.count)

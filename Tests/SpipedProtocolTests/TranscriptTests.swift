@@ -72,7 +72,7 @@ struct TranscriptTests {
         for n in Transcript.sizes {
             let sealed = sealer.seal(t.bytes("\(sends)_PLAIN_\(n)"))
             #expect(sealed == t.bytes("\(sends)_PACKETS_\(n)"), "\(t.mode) \(sends) size \(n)")
-            #expect(sealed.count == PacketSealer.sealedByteCount(forPlaintextByteCount: n))
+            #expect(sealed.count == SpipedSession.sealedByteCount(forPlaintextByteCount: n))
             packets += UInt64((n + 1023) / 1024)
             #expect(sealer.packetCount == packets)
             let opened = try? opener.open(t.bytes("\(receives)_PACKETS_\(n)"))

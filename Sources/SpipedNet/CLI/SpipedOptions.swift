@@ -1,6 +1,6 @@
 // The spiped command line: every option of the reference 1.6.4 plus
 // `--log-connections` and `--accept-key` (the one option that may be
-// repeated: `-d` only, at most Handshake.maxCandidateKeys keys with `-k`,
+// repeated: `-d` only, at most SpipedSession.maxCandidateKeys keys with `-k`,
 // never standard input), parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
@@ -184,7 +184,7 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
 }
 
 /// Most keys `-k` and `--accept-key` may name together (one handshake's candidates).
-let maxSpipedKeys = Handshake.maxCandidateKeys
+let maxSpipedKeys = SpipedSession.maxCandidateKeys
 
 /// The reference's message for a number it cannot read: no usage follows.
 func malformed(_ program: Program, _ option: String, _ value: String, _ error: CError) -> UsageError {

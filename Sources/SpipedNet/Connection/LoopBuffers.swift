@@ -10,14 +10,13 @@ import SpipedProtocol
 /// Scratch buffers and a pool of pending-output blocks for one event loop.
 final class LoopBuffers {
     /// Plaintext bytes taken from a socket per recv (64 packets' worth).
-    static let plainChunk = 64 * PacketSealer.maxPayloadByteCount
+    static let plainChunk = 64 * SpipedSession.maxPayloadByteCount
     /// Ciphertext bytes taken from a socket per recv (64 whole packets).
-    static let cipherChunk = 64 * PacketSealer.packetByteCount
+    static let cipherChunk = 64 * SpipedSession.packetByteCount
     /// Room for sealing a full plaintext chunk.
-    static let sealedCapacity = PacketSealer.sealedByteCount(forPlaintextByteCount: plainChunk)
-    /// Room for opening a full ciphertext chunk plus a packet buffered from before:
-    /// n input bytes complete at most n / 1060 + 1 packets.
-    static let openedCapacity = (cipherChunk / PacketSealer.packetByteCount + 1) * PacketSealer.maxPayloadByteCount
+    static let sealedCapacity = SpipedSession.sealedByteCount(forPlaintextByteCount: plainChunk)
+    /// Room for opening a full ciphertext chunk plus a packet buffered from before.
+    static let openedCapacity = SpipedSession.plaintextCapacity(forPeerByteCount: cipherChunk)
     /// Pool block size: holds the unsent tail of either direction's output.
     static let blockSize = max(sealedCapacity, openedCapacity)
     /// Blocks kept for reuse; beyond this they are freed.

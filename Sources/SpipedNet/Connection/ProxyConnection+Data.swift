@@ -1,163 +1,145 @@
-// The data phase of a connection, the hot path. Per readiness event:
-// plain -> cipher: one recv of up to 64 KiB into the loop's scratch, sealed in
-// one call into 64 packets in the loop's second scratch, sent with one send;
-// cipher -> plain: one recv of up to 64 packets, opened in one call, sent with
-// one send. No allocation per packet or per chunk: only an unsent tail is
-// copied into a pooled block, and while it waits the opposite socket is not
-// read (back-pressure through epoll interest). End of input on one side
-// becomes shutdown(SHUT_WR) on the other once its pending output is flushed.
+// The data path of a connection, the hot path. Per readiness event:
+// 1. plain -> cipher: one recv of up to 64 KiB into the loop's scratch; the
+//    session seals it in one call into up to 64 packets in the loop's second
+//    scratch; one send.
+// 2. cipher -> plain: one recv of up to 64 packets (or handshake bytes); the
+//    session takes them (handshake first, packets after it) and opens the
+//    packets in one call; one send of the plaintext.
+// No allocation per packet or per chunk: only an unsent tail is copied into a
+// pooled block, and while it waits the opposite socket is not read
+// (back-pressure through epoll interest). The end of one input becomes
+// shutdown(SHUT_WR) on the other socket once its pending output is flushed.
 #if canImport(Glibc)
 import Glibc
 #endif
 import SpipedProtocol
 
 extension ProxyConnection {
-    /// Sends `count` bytes to the plain (`toCipher` false) or cipher side,
-    /// queueing whatever the socket does not take. Returns false if the
-    /// connection was closed because of a send error.
+    /// Sends `count` bytes to `side`, queueing whatever the socket does not
+    /// take (or all of it, while the target is still connecting). Returns
+    /// false if the connection was dropped because of a send error.
     @discardableResult
-    func sendOrQueue(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, toCipher: Bool) -> Bool {
+    func sendOrQueue(_ side: Side, _ bytes: UnsafeRawPointer, _ count: Int) -> Bool {
         guard count > 0 else { return true }
-        let queueEmpty = toCipher ? self.toCipher.isEmpty : toPlain.isEmpty
         var sent = 0
-        if queueEmpty {
-            switch SocketCalls.send(fd, bytes, count) {
+        if self[side].pending.isEmpty && writable(side) {
+            switch SocketCalls.send(self[side].fd, bytes, count) {
             case .done(let n):
                 sent = n
             case .wouldBlock:
                 sent = 0
             case .failed:
-                close()
+                abort()
                 return false
             }
         }
         if sent < count {
             // A short send means the socket buffer is full: keep the tail, no retry.
-            if toCipher {
-                self.toCipher.append(bytes + sent, count - sent, buffers: loop.buffers)
-            } else {
-                toPlain.append(bytes + sent, count - sent, buffers: loop.buffers)
-            }
+            self[side].pending.append(bytes + sent, count - sent, buffers: loop.buffers)
         }
         return true
     }
 
-    /// Reads per readiness event while full chunks keep coming. More than one
-    /// would save epoll_wait calls on a busy stream, but measured on loopback it
-    /// gained nothing (the copies and the crypto dominate), so each event reads once
-    /// and the loop stays fair between connections.
-    static var readsPerEvent: Int { 1 }
-
-    /// Plaintext arrived: seal each chunk into packets and send them in one call.
+    /// Plaintext arrived: seal it into packets and send them in one call.
     func readPlain() {
-        guard let sealer else { return }
+        guard let session, session.canSeal else { return }
         let buffers = loop.buffers
-        for _ in 0..<Self.readsPerEvent {
-            switch SocketCalls.receive(plainFD, buffers.plain, LoopBuffers.plainChunk) {
-            case .wouldBlock:
-                return
-            case .failed:
-                close()
-                return
-            case .done(0):
-                plainInputEnded = true
-                windingDown()
-                if toCipher.isEmpty { shutWrite(cipher: true) }
-                return
-            case .done(let n):
-                bytesFromPlain &+= UInt64(n)
-                let sealed = sealer.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
-                                         into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
-                if sealed == 0 { close(); return }   // packet counter used up: fail closed
-                guard sendOrQueue(cipherFD, buffers.sealed, sealed, toCipher: true),
-                      n == LoopBuffers.plainChunk, toCipher.isEmpty else { return }
-            }
+        switch SocketCalls.receive(plain.fd, buffers.plain, LoopBuffers.plainChunk) {
+        case .wouldBlock:
+            return
+        case .failed:
+            abort()
+        case .done(0):
+            plain.input = .ended
+            windingDown()
+            if case .ended(let reason) = session.applicationInputEnded() { return sessionEnded(reason) }
+            finishOutputIfDone(.cipher)
+        case .done(let n):
+            let sealed = session.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
+                                      into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
+            if case .ended(let reason) = session.state { return sessionEnded(reason) }   // packet counter used up
+            sendOrQueue(.cipher, buffers.sealed, sealed)
         }
     }
 
-    /// Packets arrived: open each chunk and send the plaintext in one call.
+    /// Bytes arrived from the peer: handshake or packets, the session tells.
     func readCipher() {
+        guard let session else { return }
         let buffers = loop.buffers
-        for _ in 0..<Self.readsPerEvent {
-            switch SocketCalls.receive(cipherFD, buffers.cipher, LoopBuffers.cipherChunk) {
-            case .wouldBlock:
-                return
-            case .failed:
-                close()
-                return
-            case .done(0):
-                if opener?.hasPartialPacket == true {
-                    // Cut off mid-packet: a damaged stream, not a clean end.
-                    core.configuration.log.connection(.packetAuthenticationFailed(id: id))
-                    close()
-                    return
-                }
-                cipherInputEnded = true
-                windingDown()
-                if toPlain.isEmpty { shutWrite(cipher: false) }
-                return
-            case .done(let n):
-                deliverCiphertext(buffers.cipher, n)
-                guard !closed, n == LoopBuffers.cipherChunk, toPlain.isEmpty else { return }
+        switch SocketCalls.receive(cipher.fd, buffers.cipher, LoopBuffers.cipherChunk) {
+        case .wouldBlock:
+            return
+        case .failed(let code):
+            if !session.isEstablished {
+                core.configuration.log.connection(.handshakeFailed(id: id, reason: .other(SocketCalls.errorText(code))))
             }
+            abort()
+        case .done(0):
+            cipher.input = .ended
+            windingDown()
+            if case .ended(let reason) = session.peerInputEnded() { return sessionEnded(reason) }
+            finishOutputIfDone(.plain)
+        case .done(let n):
+            deliverFromPeer(session, buffers.cipher, n)
         }
     }
 
-    /// Opens `count` ciphertext bytes (whole packets or not) and sends the
-    /// plaintext to the plain side. A bad packet drops the connection, after
-    /// the plaintext of the good packets before it (as the C spiped does).
-    func deliverCiphertext(_ bytes: UnsafeRawPointer, _ count: Int) {
-        guard let opener else { return }
+    /// Hands `count` peer bytes to the session and sends what it answers:
+    /// plaintext to the plain side, handshake messages back to the peer.
+    private func deliverFromPeer(_ session: SpipedSession, _ bytes: UnsafeRawPointer, _ count: Int) {
         let out = loop.buffers.opened
         var offset = 0
-        while offset < count {
-            let result = opener.openAvailable(UnsafeRawBufferPointer(start: bytes + offset, count: count - offset),
-                                              into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
-            offset += result.consumed
-            if result.produced > 0 {
-                bytesFromCipher &+= UInt64(result.produced)
-                guard sendOrQueue(plainFD, out, result.produced, toCipher: false) else { return }
+        while true {
+            let step = session.receive(UnsafeRawBufferPointer(start: bytes + offset, count: count - offset),
+                                       into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
+            offset += step.consumed
+            if step.produced > 0 {
+                guard sendOrQueue(.plain, out, step.produced) else { return }
             }
-            if result.failure != nil {
-                core.configuration.log.connection(.packetAuthenticationFailed(id: id))
-                close()
-                return
+            if session.state == .verified {
+                // The reply goes out before the keys are derived (the next
+                // receive), and with --connect-after-handshake the target
+                // connect starts now.
+                sendPeerOutput()
+                if target == .notStarted && sourceSide == .cipher { startTargetConnect() }
+                if phase == .closed { return }
+                continue
             }
-            if result.produced == 0 && result.consumed == 0 {
-                break   // cannot happen with openedCapacity sized for a whole chunk
-            }
+            if offset >= count || (step.consumed == 0 && step.produced == 0) { break }
+            if case .ended = session.state { break }
         }
+        sendPeerOutput()
+        if phase == .closed { return }
+        if case .ended(let reason) = session.state { return sessionEnded(reason) }
+        sessionAdvanced()
     }
 
-    /// The plain socket became writable: send what waits for it.
-    func flushPlain() {
-        if let code = toPlain.flush(to: plainFD, buffers: loop.buffers) {
-            _ = code
-            close()
+    /// `side`'s socket became writable: send what waits for it.
+    func flush(_ side: Side) {
+        guard writable(side) else { return }
+        if self[side].pending.flush(to: self[side].fd, buffers: loop.buffers) != nil {
+            abort()
             return
         }
-        if toPlain.isEmpty && cipherInputEnded && !plainWriteShut { shutWrite(cipher: false) }
-    }
-
-    /// The cipher socket became writable: send what waits for it.
-    func flushCipher() {
-        if let code = toCipher.flush(to: cipherFD, buffers: loop.buffers) {
-            _ = code
-            close()
+        if phase == .draining {
+            if plain.pending.isEmpty { close() }
             return
         }
-        if toCipher.isEmpty && plainInputEnded && !cipherWriteShut { shutWrite(cipher: true) }
+        finishOutputIfDone(side)
     }
 
-    /// Ends one direction: shutdown(SHUT_WR) on the cipher or plain socket.
-    func shutWrite(cipher: Bool) {
-        let fd = cipher ? cipherFD : plainFD
-        if shutdown(fd, Int32(SHUT_WR)) != 0 {
+    /// Half-closes `side` once the opposite input has ended and everything
+    /// for `side` is sent.
+    func finishOutputIfDone(_ side: Side) {
+        let opposite: Side = side == .plain ? .cipher : .plain
+        guard self[opposite].input == .ended, self[side].output == .open,
+              self[side].pending.isEmpty, writable(side) else { return }
+        if shutdown(self[side].fd, Int32(SHUT_WR)) != 0 {
             // The peer is gone (ENOTCONN after a reset): nothing more can flow.
-            close()
+            abort()
             return
         }
-        if cipher { cipherWriteShut = true } else { plainWriteShut = true }
+        self[side].output = .shut
         closeIfFinished()
     }
 }

@@ -1,12 +1,17 @@
-// The first phase of a connection: connecting to the target (each resolved
-// address in turn, within the -o timeout) and the spiped handshake (within its
-// own -o timeout): -d starts it on the accepted socket at once, -e on the
-// target socket once connected. Data flows only when both are done; any
+// The first phase of a connection: the target connect (each resolved address
+// in turn, within the -o timeout) and the start of the session (whose
+// handshake has its own -o deadline).
+//
+// Order, for latency: -d sends its nonce first (the client is waiting for it),
+// then starts the target connect (a whole TCP handshake inside connect(2) on
+// loopback), then computes its public value while the nonce travels; with
+// --connect-after-handshake it connects only once the client's message has
+// verified. -e connects first and starts the session once connected. Data
+// flows only when the keys are derived and the target is connected; any
 // failure drops both sockets (the reference's behaviour).
 #if canImport(Glibc)
 import Glibc
 #endif
-import SpipedCrypto
 import SpipedProtocol
 
 extension ProxyConnection {
@@ -14,28 +19,31 @@ extension ProxyConnection {
     func start(peer: String?) {
         let configuration = core.configuration
         if !core.listenerOptionsInherited {
-            SocketCalls.configureStream(sourceIsPlain ? plainFD : cipherFD, keepAlive: configuration.keepAlive)
+            SocketCalls.configureStream(self[sourceSide].fd, keepAlive: configuration.keepAlive)
         }
         if let peer { configuration.log.connection(.accepted(id: id, peer: peer)) }
         addresses = core.addresses.snapshot
-        connectDeadline = armDeadline()
-        if !sourceIsPlain {
-            // -d: the nonce goes out first (the client is waiting for it); the target
-            // connect (a whole TCP handshake inside connect(2) on loopback) and this
-            // side's public value follow while the nonce travels.
-            beginHandshake(precompute: false)
-            if closed { return }
-            connectNext()
-            if closed { return }
-            handshake?.precompute()
+        if configuration.role == .server {
+            startSession()
+            if phase == .closed { return }
+            if configuration.targetConnect == .immediately {
+                startTargetConnect()
+                if phase == .closed { return }
+            }
+            session?.precompute()
         } else {
-            connectNext()
-            if closed { return }
+            startTargetConnect()
+            if phase == .closed { return }
         }
         updateInterest()
     }
 
     // MARK: Target connect
+
+    func startTargetConnect() {
+        connectDeadline = armDeadline()
+        connectNext()
+    }
 
     /// Tries the next address; with none left, reports and drops the connection.
     func connectNext() {
@@ -45,12 +53,12 @@ extension ProxyConnection {
             nextAddress += 1
             switch OutgoingSocket.startConnect(to: address, bindAddress: configuration.bindAddress, keepAlive: configuration.keepAlive) {
             case .connected(let fd):
-                targetFD = fd
+                self[targetSide].fd = fd
                 targetConnected()
                 return
             case .inProgress(let fd):
-                targetFD = fd
-                connecting = true
+                self[targetSide].fd = fd
+                target = .connecting
                 return
             case .failed(let code):
                 lastConnectError = code
@@ -63,149 +71,99 @@ extension ProxyConnection {
 
     /// The in-progress connect finished (writable or error): keep it or try the next address.
     func connectAttemptFinished() {
-        let fd = targetFD
+        let fd = self[targetSide].fd
         let code = SocketCalls.pendingError(fd)
-        connecting = false
         if code == 0 {
             targetConnected()
         } else {
             lastConnectError = code
             loop.forget(fd, closing: true)
             SocketCalls.closeDescriptor(fd)
-            targetFD = -1
+            self[targetSide].fd = -1
+            self[targetSide].interest = 0
+            target = .notStarted
             connectNext()
         }
         updateInterest()
     }
 
     private func targetConnected() {
-        targetReady = true
-        connectDeadline = 0
-        if sourceIsPlain {
-            beginHandshake()
+        target = .connected
+        connectDeadline = nil
+        if sourceSide == .plain {
+            startSession()
+            if phase == .closed { return }
+            // This side's public value (tens of microseconds with PFS) while the
+            // peer's nonce travels, rather than on the critical path once it is here.
+            session?.precompute()
         } else {
-            startDataIfReady()
+            startFlowingIfReady()
         }
     }
 
-    // MARK: Handshake
+    // MARK: Session
 
-    private func beginHandshake(precompute: Bool = true) {
+    /// Creates the session (its handshake deadline armed) and sends its nonce.
+    private func startSession() {
         let configuration = core.configuration
-        do {
-            handshake = try Handshake(role: configuration.role, candidateKeys: core.keyRing.snapshot(),
-                                      options: configuration.handshake, random: SystemRandom())
-        } catch {
-            configuration.log.connection(.handshakeFailed(id: id, reason: .other("\(error)")))
-            close()
-            return
-        }
-        handshakeDeadline = armDeadline()
-        sendHandshakeOutput()
-        // This side's public value (tens of microseconds with PFS) while the peer's
-        // nonce travels, rather than on the critical path once it is here.
-        if precompute { handshake?.precompute() }
+        let deadline = loop.now &+ core.timeoutNanoseconds
+        let session = SpipedSession(role: configuration.role, candidateKeys: core.keyRing.snapshot(),
+                                    options: configuration.handshake, handshakeDeadline: deadline)
+        self.session = session
+        if case .ended(let reason) = session.state { return sessionEnded(reason) }
+        loop.schedule(at: deadline, self)
+        phase = .handshaking
+        sendPeerOutput()
     }
 
-    /// Sends whatever the handshake wants to send now.
-    private func sendHandshakeOutput() {
-        guard let handshake else { return }
-        let bytes = handshake.pendingOutput()
-        guard !bytes.isEmpty else { return }
+    /// Sends whatever the session has for the peer (handshake messages).
+    func sendPeerOutput() {
+        guard let bytes = session?.takePeerOutput(), !bytes.isEmpty else { return }
         bytes.withUnsafeBytes { raw in
-            if let base = raw.baseAddress {
-                _ = sendOrQueue(cipherFD, base, raw.count, toCipher: true)
-            }
+            if let base = raw.baseAddress { _ = sendOrQueue(.cipher, base, raw.count) }
         }
     }
 
-    /// Reads handshake bytes from the cipher side.
-    func readHandshake() {
-        guard let handshake else { return }
-        let buffer = loop.buffers.cipher
-        let count: Int
-        switch SocketCalls.receive(cipherFD, buffer, LoopBuffers.cipherChunk) {
-        case .wouldBlock:
-            return
-        case .failed(let code):
-            failHandshake(.other(SocketCalls.errorText(code)))
-            return
-        case .done(0):
-            failHandshake(.closedByPeer)
-            return
-        case .done(let n):
-            count = n
-        }
-        var offset = 0
-        do {
-            while offset < count && !handshake.isComplete {
-                let used = try handshake.receive(UnsafeRawBufferPointer(start: buffer + offset, count: count - offset))
-                offset += used
-                sendHandshakeOutput()
-                if closed { return }
-                if used == 0 { break }
-            }
-        } catch {
-            failHandshake(Self.reason(for: error))
-            return
-        }
-        guard handshake.isComplete else {
+    /// Acts on the session's progress after it took peer input.
+    func sessionAdvanced() {
+        guard phase == .handshaking, let session else { return }
+        switch session.state {
+        case .ended(let reason):
+            sessionEnded(reason)
+        case .sendingEarly:
             // -e with -f: the data keys are fixed once y_C || h_C is out, so the
-            // client's plaintext may follow it now instead of a round trip later
-            // (see Handshake.earlySealer). Replies still wait for the handshake.
-            if sealer == nil, let early = handshake.earlySealer() {
-                sealer = early
-                sendingEarly = true
-                if toCipher.isEmpty { readPlain() }
+            // client's plaintext may follow it now instead of a round trip later.
+            if cipher.pending.isEmpty { readPlain() }
+        case .verified, .established:
+            // The peer holds the key: with --connect-after-handshake this is the
+            // moment to reach the target (before the shared value is computed).
+            if target == .notStarted && sourceSide == .cipher {
+                startTargetConnect()
+                if phase == .closed { return }
             }
-            return
-        }
-        if offset < count {
-            leftover = Array(UnsafeRawBufferPointer(start: buffer + offset, count: count - offset))
-        }
-        // The reply (a server's y_S || h_S) went out above; the shared-value
-        // exponentiation in finish() now overlaps the peer's.
-        guard let keys = handshake.finish() else {
-            failHandshake(.other("no session keys"))
-            return
-        }
-        sealer = keys.sealer
-        opener = keys.opener
-        self.handshake = nil
-        handshakeDone = true
-        handshakeDeadline = 0
-        startDataIfReady()
-    }
-
-    private func failHandshake(_ reason: HandshakeFailureReason) {
-        core.configuration.log.connection(.handshakeFailed(id: id, reason: reason))
-        close()
-    }
-
-    private static func reason(for error: HandshakeError) -> HandshakeFailureReason {
-        switch error {
-        case .badMAC: return .badMAC
-        case .publicValueOutOfRange: return .publicValueOutOfRange
-        case .peerNotUsingPFS: return .peerNotUsingPFS
-        default: return .other("\(error)")
+            startFlowingIfReady()
+        case .handshaking:
+            break
         }
     }
 
-    /// Enters the data phase once the handshake and the target connect are both done.
-    private func startDataIfReady() {
-        guard handshakeDone, targetReady, !flowing, !closed else { return }
-        flowing = true
-        if !leftover.isEmpty {
-            let bytes = leftover
-            leftover = []
-            bytes.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { deliverCiphertext(base, raw.count) }
-            }
-            if closed { return }
+    /// Enters the data phase once the keys are derived and the target is connected.
+    func startFlowingIfReady() {
+        guard phase == .handshaking, let session, session.isEstablished, target == .connected else { return }
+        phase = .flowing
+        // A fast client read its plaintext under the early sealer already.
+        let wasSendingEarly = core.configuration.role == .client && core.configuration.handshake.fast
+        // Plaintext opened before the target was connected (-d) goes out now.
+        if !plain.pending.isEmpty {
+            flush(.plain)
+            if phase == .closed { return }
         }
+        finishOutputIfDone(.plain)
+        finishOutputIfDone(.cipher)
+        if phase == .closed { return }
         // Plaintext that waited during the setup (a client usually speaks at once):
         // read it now instead of after another epoll round. Nothing there costs one
         // recv; epoll takes over from the next event.
-        if toCipher.isEmpty && !sendingEarly { readPlain() }
+        if cipher.pending.isEmpty && !wasSendingEarly { readPlain() }
     }
 }

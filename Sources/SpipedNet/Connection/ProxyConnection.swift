@@ -1,71 +1,92 @@
-// One proxied connection: the accepted source socket, the outgoing target
-// socket, the handshake and the two data directions. This file holds the
-// state, event dispatch, interest computation, timeouts and teardown; the
-// connect + handshake phase is in ProxyConnection+Setup.swift and the data
-// phase in ProxyConnection+Data.swift.
+// One proxied connection: two sockets and the SpipedSession between them.
+// The session decides everything about the protocol; this type only moves
+// bytes between the sockets and the session, and keeps the phase.
 //
-// Vocabulary: the *plain* side carries plaintext (source for -e, target for
-// -d) and the *cipher* side carries spiped packets (target for -e, source for
-// -d).
+// Vocabulary: the *plain* side carries plaintext (the accepted source for
+// -e, the target for -d) and the *cipher* side carries spiped packets (the
+// target for -e, the accepted source for -d). Both sides have the same
+// state (`SideState`), reached by `Side`.
+//
+// This file: the state, event dispatch, interest, timers and teardown. The
+// target connect and session start are in ProxyConnection+Setup.swift, the
+// data path in ProxyConnection+Data.swift.
 //
 // Guarantees:
 // - Confined to its loop's thread; every entry point returns at once once
-//   `closed` is set, so a late event or timer is harmless.
-// - Any error, reset, bad packet or timeout closes both sockets at once;
-//   the end of one direction only half-closes (shutdown SHUT_WR) the other
-//   socket after its pending output is flushed; both ended -> closed.
+//   the phase is `.closed`, so a late event or timer is harmless.
+// - An error, reset or timeout closes both sockets at once. A session that
+//   ended badly (bad packet, handshake failure) first delivers the plaintext
+//   it already produced, bounded by the -o timeout (`.draining`). The end of
+//   one input half-closes the other side's socket once its pending output is
+//   flushed; both half-closed -> closed.
 // - The engine's connection counters are decremented exactly once (close()).
 #if canImport(Glibc)
 import Glibc
 #endif
 import SpipedProtocol
 
+/// One of a connection's two sockets.
+enum Side: UInt8 {
+    /// Plaintext: the application's socket.
+    case plain = 0
+    /// spiped packets: the peer's socket.
+    case cipher = 1
+}
+
+/// Whether more input may come from a socket.
+enum InputState { case open, ended }
+/// Whether we may still write to a socket.
+enum OutputState { case open, shut }
+
+/// Everything a connection holds for one socket.
+struct SideState {
+    var fd: Int32 = -1
+    /// Bytes accepted for this socket and not yet sent.
+    var pending = PendingOutput()
+    var input = InputState.open
+    var output = OutputState.open
+    /// The epoll interest last asked for.
+    var interest: UInt32 = 0
+}
+
 /// A connection between a source peer and the target, owned by one loop.
 final class ProxyConnection: LoopHandler, TimerTarget {
-    static let plainTag: UInt8 = 0
-    static let cipherTag: UInt8 = 1
+    enum Phase: Equatable {
+        /// -e: connecting to the target; the handshake starts once connected.
+        case connecting
+        /// The handshake runs (-d: the target connect may run alongside, see `target`).
+        case handshaking
+        /// Keys derived and the target connected: data flows.
+        case flowing
+        /// The session ended badly; the plaintext it produced before is still
+        /// being delivered (within -o), then the connection closes.
+        case draining
+        case closed
+    }
+
+    /// The outgoing connection's progress.
+    enum TargetLink { case notStarted, connecting, connected }
 
     /// The loop outlives its connections (it is torn down only after all closed).
     unowned let loop: EventLoop
     let core: EngineCore
     let id: UInt64
     let acceptedAt: UInt64
-    /// -e: the accepted socket is the plain side; -d: it is the cipher side.
-    let sourceIsPlain: Bool
+    /// Which side the accepted socket is: plain for -e, cipher for -d.
+    let sourceSide: Side
 
-    var plainFD: Int32 = -1
-    var cipherFD: Int32 = -1
+    var phase = Phase.connecting
+    var target = TargetLink.notStarted
+    var session: SpipedSession?
+    var plain = SideState()
+    var cipher = SideState()
 
-    // Target connection.
+    // Target connect.
     var addresses: [SocketAddress] = []
     var nextAddress = 0
-    var connecting = false
-    var targetReady = false
     var lastConnectError: Int32 = 0
-    var connectDeadline: UInt64 = 0
-
-    // Handshake.
-    var handshake: Handshake?
-    var handshakeDone = false
-    var handshakeDeadline: UInt64 = 0
-    /// Whether plaintext already flows out under a fast client's early sealer.
-    var sendingEarly = false
-    /// Ciphertext that arrived in the same read as the end of the handshake.
-    var leftover: [UInt8] = []
-
-    // Data phase.
-    var sealer: PacketSealer?
-    var opener: PacketOpener?
-    var flowing = false
-    var toPlain = PendingOutput()
-    var toCipher = PendingOutput()
-    var plainInputEnded = false
-    var cipherInputEnded = false
-    var plainWriteShut = false
-    var cipherWriteShut = false
-    var bytesFromPlain: UInt64 = 0
-    var bytesFromCipher: UInt64 = 0
-    var closed = false
+    var connectDeadline: UInt64?
+    var drainDeadline: UInt64?
     /// Whether this connection still counts in `loop.active` (until an input ends or it closes).
     var countedActive = true
 
@@ -74,96 +95,118 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         self.core = core
         self.id = accepted.id
         self.acceptedAt = accepted.acceptedAt
-        self.sourceIsPlain = core.configuration.role == .client
-        if sourceIsPlain { plainFD = accepted.fd } else { cipherFD = accepted.fd }
+        self.sourceSide = core.configuration.role == .client ? .plain : .cipher
+        self[sourceSide].fd = accepted.fd
     }
 
-    /// The outgoing socket (or -1 while none is open).
-    var targetFD: Int32 {
-        get { sourceIsPlain ? cipherFD : plainFD }
-        set { if sourceIsPlain { cipherFD = newValue } else { plainFD = newValue } }
+    subscript(side: Side) -> SideState {
+        _read {
+            switch side {
+            case .plain: yield plain
+            case .cipher: yield cipher
+            }
+        }
+        _modify {
+            switch side {
+            case .plain: yield &plain
+            case .cipher: yield &cipher
+            }
+        }
     }
+
+    /// The side the outgoing socket is.
+    var targetSide: Side { sourceSide == .plain ? .cipher : .plain }
 
     // MARK: Events
 
     func handleEvent(_ events: UInt32, tag: UInt8) {
-        if closed { return }
-        let isPlain = tag == Self.plainTag
-        let fd = isPlain ? plainFD : cipherFD
-        if connecting && fd == targetFD {
+        guard phase != .closed, let side = Side(rawValue: tag) else { return }
+        if target == .connecting && side == targetSide {
             connectAttemptFinished()
             return
         }
         if events & EpollBits.error != 0 {
-            close()
+            abort()
             return
         }
         if events & EpollBits.output != 0 {
-            if isPlain { flushPlain() } else { flushCipher() }
-            if closed { return }
+            flush(side)
+            if phase == .closed { return }
         }
         if events & (EpollBits.input | EpollBits.hangUp) != 0 {
-            if loop.interest(of: fd) & EpollBits.input != 0 {
-                if isPlain {
-                    readPlain()
-                } else if handshake != nil {
-                    readHandshake()
-                } else {
-                    readCipher()
+            if self[side].interest & EpollBits.input != 0 {
+                switch side {
+                case .plain: readPlain()
+                case .cipher: readCipher()
                 }
             } else if events & EpollBits.hangUp != 0 {
                 // Hung up while we are not reading it: the socket is dead both ways.
-                close()
+                abort()
             }
-            if closed { return }
+            if phase == .closed { return }
         }
         updateInterest()
     }
 
-    /// Recomputes what each socket waits for and tells the loop. Reading a side
-    /// pauses while the opposite side's output is backed up (back-pressure).
+    /// Recomputes what each socket waits for and tells the loop. A side is
+    /// read only while the opposite side has nothing pending (back-pressure).
     func updateInterest() {
-        if closed { return }
         var plainMask: UInt32 = 0
         var cipherMask: UInt32 = 0
-        if flowing {
-            if !plainInputEnded && toCipher.isEmpty { plainMask |= EpollBits.input }
-            if !cipherInputEnded && toPlain.isEmpty { cipherMask |= EpollBits.input }
-        } else {
-            if handshake != nil { cipherMask |= EpollBits.input }
-            // A fast client's early sealer: its plaintext may go out already.
-            if sealer != nil && !plainInputEnded && toCipher.isEmpty { plainMask |= EpollBits.input }
-            if connecting {
-                if sourceIsPlain { cipherMask |= EpollBits.output } else { plainMask |= EpollBits.output }
+        switch phase {
+        case .closed:
+            return
+        case .draining:
+            break
+        case .connecting, .handshaking, .flowing:
+            if let session {
+                if session.canSeal && plain.input == .open && cipher.pending.isEmpty {
+                    plainMask |= EpollBits.input
+                }
+                if cipher.input == .open && plain.pending.isEmpty { cipherMask |= EpollBits.input }
             }
         }
-        if !toPlain.isEmpty { plainMask |= EpollBits.output }
-        if !toCipher.isEmpty { cipherMask |= EpollBits.output }
-        if plainFD >= 0, !loop.setInterest(plainFD, plainMask, handler: self, tag: Self.plainTag) {
-            close()
-            return
+        if target == .connecting {
+            if targetSide == .plain { plainMask |= EpollBits.output } else { cipherMask |= EpollBits.output }
         }
-        if cipherFD >= 0, !loop.setInterest(cipherFD, cipherMask, handler: self, tag: Self.cipherTag) {
-            close()
-        }
+        if !plain.pending.isEmpty && writable(.plain) { plainMask |= EpollBits.output }
+        if !cipher.pending.isEmpty && writable(.cipher) { cipherMask |= EpollBits.output }
+        guard setInterest(.plain, plainMask) else { return abort() }
+        guard setInterest(.cipher, cipherMask) else { return abort() }
+    }
+
+    private func setInterest(_ side: Side, _ mask: UInt32) -> Bool {
+        let fd = self[side].fd
+        guard fd >= 0, self[side].interest != mask else { return true }
+        guard loop.setInterest(fd, mask, handler: self, tag: side.rawValue) else { return false }
+        self[side].interest = mask
+        return true
+    }
+
+    /// Whether the socket of `side` is there to write to (the target only once connected).
+    func writable(_ side: Side) -> Bool {
+        self[side].fd >= 0 && (side != targetSide || target == .connected)
     }
 
     // MARK: Timeouts
 
     func timerFired(now: UInt64) {
-        if closed { return }
-        if connectDeadline != 0 && now >= connectDeadline {
+        if phase == .closed { return }
+        if let deadline = connectDeadline, now >= deadline {
             core.configuration.log.connection(.targetConnectFailed(id: id, target: core.configuration.target, reason: "timeout"))
             close()
             return
         }
-        if handshakeDeadline != 0 && now >= handshakeDeadline {
-            core.configuration.log.connection(.handshakeFailed(id: id, reason: .timeout))
+        if let session, phase == .handshaking {
+            session.deadlinePassed(now: now)
+            if case .ended(let reason) = session.state { return sessionEnded(reason) }
+        }
+        if phase == .draining, let deadline = drainDeadline, now >= deadline {
             close()
         }
     }
 
-    /// Arms a deadline `timeout` from now and returns it.
+    /// A deadline `timeout` (-o) from now, armed on the loop.
     func armDeadline() -> UInt64 {
         let deadline = loop.now &+ core.timeoutNanoseconds
         loop.schedule(at: deadline, self)
@@ -172,24 +215,51 @@ final class ProxyConnection: LoopHandler, TimerTarget {
 
     // MARK: Teardown
 
-    /// Closes both sockets at once and releases everything. Idempotent.
+    /// The session ended: report why, then close, or first deliver the
+    /// plaintext it produced before a failure.
+    func sessionEnded(_ reason: SessionEnd) {
+        let log = core.configuration.log
+        switch reason {
+        case .completed:
+            return   // both inputs ended cleanly: the half-closes finish the connection
+        case .packetRejected, .truncated, .packetLimitReached:
+            log.connection(.packetAuthenticationFailed(id: id))
+        case .aborted:
+            break
+        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable, .setupRefused:
+            log.connection(.handshakeFailed(id: id, reason: HandshakeFailureReason(reason)))
+        }
+        if !plain.pending.isEmpty && writable(.plain) && phase != .draining {
+            phase = .draining
+            drainDeadline = armDeadline()
+            updateInterest()
+        } else {
+            close()
+        }
+    }
+
+    /// Drops the connection at once (I/O error, reset, hang-up).
+    func abort() {
+        session?.end(.aborted)
+        close()
+    }
+
+    /// Closes both sockets and releases everything. Idempotent.
     func close() {
-        if closed { return }
-        closed = true
-        release(&plainFD)
-        release(&cipherFD)
-        toPlain.release(loop.buffers)
-        toCipher.release(loop.buffers)
-        handshake = nil
-        sealer = nil
-        opener = nil
-        leftover = []
-        connectDeadline = 0
-        handshakeDeadline = 0
+        if phase == .closed { return }
+        phase = .closed
+        release(.plain)
+        release(.cipher)
+        session?.end(.aborted)
+        connectDeadline = nil
+        drainDeadline = nil
         let seconds = Double(MonotonicClock.now() &- acceptedAt) / 1e9
-        let fromSource = sourceIsPlain ? bytesFromPlain : bytesFromCipher
-        let fromTarget = sourceIsPlain ? bytesFromCipher : bytesFromPlain
+        let fromPlain = session?.bytesSealed ?? 0
+        let fromCipher = session?.bytesOpened ?? 0
+        let fromSource = sourceSide == .plain ? fromPlain : fromCipher
+        let fromTarget = sourceSide == .plain ? fromCipher : fromPlain
         core.configuration.log.connection(.closed(id: id, bytesFromSource: fromSource, bytesFromTarget: fromTarget, seconds: seconds))
+        session = nil
         windingDown()
         core.connectionClosed(on: loop)
     }
@@ -201,15 +271,18 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         loop.active.subtract(1, ordering: .relaxed)
     }
 
-    private func release(_ fd: inout Int32) {
+    private func release(_ side: Side) {
+        self[side].pending.release(loop.buffers)
+        let fd = self[side].fd
         guard fd >= 0 else { return }
         loop.forget(fd, closing: true)
         SocketCalls.closeDescriptor(fd)
-        fd = -1
+        self[side].fd = -1
+        self[side].interest = 0
     }
 
     /// Closes when both directions have ended cleanly.
     func closeIfFinished() {
-        if plainWriteShut && cipherWriteShut { close() }
+        if plain.output == .shut && cipher.output == .shut { close() }
     }
 }

@@ -129,7 +129,7 @@ final class Acceptor: LoopHandler, TimerTarget {
         if core.keyRing.replace(with: keys) {
             core.configuration.log.warning("Keys reloaded: \(keys.count) in use for new connections")
         } else {
-            core.configuration.log.warning("Key reload ignored: \(keys.count) keys (1 to \(Handshake.maxCandidateKeys) allowed)")
+            core.configuration.log.warning("Key reload ignored: \(keys.count) keys (1 to \(SpipedSession.maxCandidateKeys) allowed)")
         }
     }
 

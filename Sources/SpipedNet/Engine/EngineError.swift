@@ -9,7 +9,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(String, Int32)
     /// The target could not be resolved at start.
     case targetResolution(String)
-    /// More keys than a handshake takes (`Handshake.maxCandidateKeys`).
+    /// More keys than a handshake takes (`SpipedSession.maxCandidateKeys`).
     case tooManyKeys(Int)
 
     /// A readable reason.
@@ -17,7 +17,7 @@ public enum EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .system(call, code): return "\(call) failed: \(SocketCalls.errorText(code))"
         case let .targetResolution(text): return "Error resolving target: \(text)"
-        case let .tooManyKeys(count): return "\(count) keys given; at most \(Handshake.maxCandidateKeys) are accepted"
+        case let .tooManyKeys(count): return "\(count) keys given; at most \(SpipedSession.maxCandidateKeys) are accepted"
         }
     }
 }

@@ -3,7 +3,7 @@
 // and keeps it: a replacement never touches a connection already under way.
 //
 // Guarantees: the ordered list (first = `-k`; a server also accepts the
-// rest) is never empty and holds at most Handshake.maxCandidateKeys keys;
+// rest) is never empty and holds at most SpipedSession.maxCandidateKeys keys;
 // reads and replacements are atomic with respect to each other (a
 // fork-safe pthread mutex, see ForkSafeLock.swift); an old list is released,
 // and its keys wiped by SpipedKey, when the last connection using it ends.
@@ -27,7 +27,7 @@ final class KeyRing: Sendable {
     /// or oversized list is refused (false) and the old one kept.
     @discardableResult
     func replace(with new: [SpipedKey]) -> Bool {
-        guard !new.isEmpty, new.count <= Handshake.maxCandidateKeys else { return false }
+        guard !new.isEmpty, new.count <= SpipedSession.maxCandidateKeys else { return false }
         keys.withLock { $0 = new }
         return true
     }

@@ -3,6 +3,15 @@
 // engine copies it into every loop.
 import SpipedProtocol
 
+/// When `spiped -d` opens its connection to the target.
+public enum TargetConnectTiming: Sendable, Equatable {
+    /// As soon as a client connects, alongside the handshake (the reference's behaviour).
+    case immediately
+    /// Only once the client's handshake message has verified
+    /// (`--connect-after-handshake`): a peer without the key never reaches the target.
+    case afterHandshake
+}
+
 /// How a `ProxyEngine` serves connections (one `spiped -e` or `-d` instance).
 public struct ProxyConfiguration: Sendable {
     /// `.client` for `spiped -e` (encrypt toward the target), `.server` for `spiped -d`.
@@ -11,7 +20,7 @@ public struct ProxyConfiguration: Sendable {
     /// the first a server tries.
     public var key: SpipedKey
     /// Further keys a server (`spiped -d --accept-key`) accepts clients with,
-    /// tried after `key` in this order; at most `Handshake.maxCandidateKeys`
+    /// tried after `key` in this order; at most `SpipedSession.maxCandidateKeys`
     /// keys in all. Ignored by a client.
     public var acceptKeys: [SpipedKey]
     /// Called on the accepting loop when SIGHUP arrives: returns the new
@@ -36,6 +45,8 @@ public struct ProxyConfiguration: Sendable {
     public var timeout: Double
     /// Where warnings and connection events go.
     public var log: EventLog
+    /// When `-d` connects to the target (ignored by `-e`, which must connect first).
+    public var targetConnect: TargetConnectTiming
 
     /// Creates a configuration; defaults are the reference's.
     public init(role: HandshakeRole,
@@ -50,7 +61,8 @@ public struct ProxyConfiguration: Sendable {
                 keepAlive: Bool = true,
                 maxConnections: Int = 100,
                 timeout: Double = 5,
-                log: EventLog = EventLog(programName: "spiped", logsConnections: false)) {
+                log: EventLog = EventLog(programName: "spiped", logsConnections: false),
+                targetConnect: TargetConnectTiming = .immediately) {
         self.role = role
         self.key = key
         self.acceptKeys = acceptKeys
@@ -64,5 +76,6 @@ public struct ProxyConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.timeout = timeout
         self.log = log
+        self.targetConnect = targetConnect
     }
 }

@@ -31,7 +31,7 @@ public final class ProxyEngine: @unchecked Sendable {
     /// online processors (environment `SPIPED_EVENT_LOOPS` overrides it).
     public init(listener: Int32, configuration: ProxyConfiguration, eventLoops: Int? = nil) throws {
         let keyCount = 1 + configuration.acceptKeys.count
-        guard keyCount <= Handshake.maxCandidateKeys else { throw EngineError.tooManyKeys(keyCount) }
+        guard keyCount <= SpipedSession.maxCandidateKeys else { throw EngineError.tooManyKeys(keyCount) }
         self.listener = listener
         SocketCalls.setNonBlocking(listener, true)
         let addresses = try TargetAddresses(configuration: configuration)

@@ -1,10 +1,25 @@
 // The events the opt-in connection log (--log-connections) reports. The engine
 // produces them; EventLog (Log/EventLog.swift) decides whether and where they go.
 // Never put key material or plaintext in an event.
+import SpipedProtocol
 
 /// Why a handshake failed, as reported in the connection log.
 public enum HandshakeFailureReason: Sendable, Equatable {
     case timeout, badMAC, publicValueOutOfRange, peerNotUsingPFS, closedByPeer, other(String)
+}
+
+extension HandshakeFailureReason {
+    /// The log's reason for a session that ended during its handshake.
+    init(_ end: SessionEnd) {
+        switch end {
+        case .handshakeRefused(.badMAC): self = .badMAC
+        case .handshakeRefused(.publicValueOutOfRange): self = .publicValueOutOfRange
+        case .handshakeRefused(.peerNotUsingPFS): self = .peerNotUsingPFS
+        case .handshakeTimedOut: self = .timeout
+        case .closedDuringHandshake: self = .closedByPeer
+        default: self = .other(end.description)
+        }
+    }
 }
 
 /// One loggable event in a connection's life.

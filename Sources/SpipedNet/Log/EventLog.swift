@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedProtocol
 
 /// The daemon's output sink for warnings and connection events.
 public final class EventLog: @unchecked Sendable {
@@ -66,10 +67,10 @@ public final class EventLog: @unchecked Sendable {
     private static func describe(_ reason: HandshakeFailureReason) -> String {
         switch reason {
         case .timeout: return "timeout"
-        case .badMAC: return "bad MAC (wrong key?)"
-        case .publicValueOutOfRange: return "Diffie-Hellman value out of range"
-        case .peerNotUsingPFS: return "peer not using perfect forward secrecy (-g)"
-        case .closedByPeer: return "connection closed by peer"
+        case .badMAC: return HandshakeError.badMAC.description
+        case .publicValueOutOfRange: return HandshakeError.publicValueOutOfRange.description
+        case .peerNotUsingPFS: return HandshakeError.peerNotUsingPFS.description
+        case .closedByPeer: return SessionEnd.closedDuringHandshake.description
         case let .other(text): return text
         }
     }

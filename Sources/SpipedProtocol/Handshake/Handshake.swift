@@ -61,7 +61,7 @@ import SpipedCrypto
 /// output before calling ``finish()``. ``precompute()`` optionally moves the
 /// computation of this side's public value to a moment the caller would
 /// otherwise spend waiting.
-public final class Handshake {
+package final class Handshake {
     private enum State { case awaitingNonce, awaitingMessage, complete, failed, finished }
 
     private static let nonceByteCount = 32
@@ -98,12 +98,12 @@ public final class Handshake {
     /// The expected MAC while the peer's message is checked (wiped after).
     private let expectedMAC = SecretBuffer(count: HMACSHA256.byteCount)
     /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
-    private let session = SecretBuffer(count: 128)
+    private let session = SecretBuffer(count: SessionKeySchedule.sessionKeysByteCount)
     private var output: [UInt8] = []
 
     /// Most candidate keys a server handshake takes (`-k` plus the
     /// `--accept-key` files): each one costs a dk1 and a MAC check per connection.
-    public static let maxCandidateKeys = 8
+    package static let maxCandidateKeys = SpipedSession.maxCandidateKeys
 
     /// Starts a handshake with one key and queues this side's nonce for sending.
     ///
@@ -112,7 +112,7 @@ public final class Handshake {
     ///
     /// - Throws: ``HandshakeSetupError/fastWithRequirePFS`` for `fast` together
     ///   with `requirePFS`; whatever `random` throws (e.g. ``RandomnessError``).
-    public convenience init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
+    package convenience init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
         try self.init(role: role, candidateKeys: [key], options: options, random: random)
     }
 
@@ -124,16 +124,12 @@ public final class Handshake {
     /// - Throws: ``HandshakeSetupError`` for no key, more than
     ///   ``maxCandidateKeys``, several keys for a client, or `fast` with
     ///   `requirePFS`; whatever `random` throws.
-    public init(role: HandshakeRole, candidateKeys: [SpipedKey], options: HandshakeOptions, random: some RandomSource) throws {
-        // -f gives up forward secrecy, -g demands it: an early sealer would break the promise.
-        if options.fast && options.requirePFS { throw HandshakeSetupError.fastWithRequirePFS }
-        guard !candidateKeys.isEmpty else { throw HandshakeSetupError.noKeys }
-        guard candidateKeys.count <= Handshake.maxCandidateKeys else { throw HandshakeSetupError.tooManyKeys }
-        if role == .client && candidateKeys.count != 1 { throw HandshakeSetupError.clientTakesOneKey }
+    package init(role: HandshakeRole, candidateKeys: [SpipedKey], options: HandshakeOptions, random: some RandomSource) throws {
+        try HandshakeSetupError.check(role: role, keyCount: candidateKeys.count, options: options)
         self.role = role
         self.candidates = candidateKeys
         self.chosenIndex = role == .client ? 0 : nil
-        self.dhmac = SecretBuffer(count: 64 * candidateKeys.count)
+        self.dhmac = SecretBuffer(count: SessionKeySchedule.handshakeMACKeysByteCount * candidateKeys.count)
         self.options = options
         var rng = random
         var nonce = [UInt8](repeating: 0, count: Handshake.nonceByteCount)
@@ -153,18 +149,18 @@ public final class Handshake {
     /// Whether the handshake has succeeded: the peer's message is verified
     /// (also true after ``finish()``). The session keys are derived by
     /// ``finish()``.
-    public var isComplete: Bool { state == .complete || state == .finished }
+    package var isComplete: Bool { state == .complete || state == .finished }
 
     /// Which of the candidate keys the peer uses (0 = the first, `-k`): set
     /// once the peer's message verified (a client's is always 0).
-    public var verifiedKeyIndex: Int? { isComplete ? chosenIndex : nil }
+    package var verifiedKeyIndex: Int? { isComplete ? chosenIndex : nil }
 
     /// Whether the handshake has failed; it then accepts no more input.
-    public var hasFailed: Bool { state == .failed }
+    package var hasFailed: Bool { state == .failed }
 
     /// Returns the bytes to send to the peer now (possibly none) and forgets
     /// them. Call after init and after every ``receive(_:)``.
-    public func pendingOutput() -> [UInt8] {
+    package func pendingOutput() -> [UInt8] {
         defer { output = [] }
         return output
     }
@@ -179,7 +175,7 @@ public final class Handshake {
     ///   ``HandshakeError/publicValueOutOfRange`` or
     ///   ``HandshakeError/peerNotUsingPFS`` when the peer's y || h is refused;
     ///   ``HandshakeError/failed`` for any input after a failure.
-    public func receive(_ bytes: UnsafeRawBufferPointer) throws(HandshakeError) -> Int {
+    package func receive(_ bytes: UnsafeRawBufferPointer) throws(HandshakeError) -> Int {
         switch state {
         case .failed: throw .failed
         case .complete, .finished: return 0
@@ -214,7 +210,7 @@ public final class Handshake {
     /// and before waiting for the peer, so the work overlaps the network
     /// round trip instead of delaying this side's reply. Changes no byte on
     /// the wire and draws no randomness.
-    public func precompute() {
+    package func precompute() {
         guard state == .awaitingNonce || state == .awaitingMessage else { return }
         if ownPublicValue == nil, !options.fast {
             ownPublicValue = privateKey?.publicValue()
@@ -235,15 +231,12 @@ public final class Handshake {
     /// Returns nil for a server, with PFS, before the server's nonce, after a
     /// failure or after ``finish()``. The same object is returned by every
     /// call and by ``finish()``, so packet numbering continues.
-    public func earlySealer() -> PacketSealer? {
+    package func earlySealer() -> PacketSealer? {
         guard role == .client, options.fast, state == .awaitingMessage else { return nil }
         if let handedOutSealer { return handedOutSealer }
         guard deriveSession() else { return nil }
         sessionDerived = true
-        let sealer = session.withBytes { dk2 in
-            PacketSealer(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[0..<32]),
-                         macKey: UnsafeRawBufferPointer(rebasing: dk2[32..<64]))
-        }
+        let sealer = session.withBytes { SessionKeySchedule.sealer(for: .client, dk2: $0) }
         handedOutSealer = sealer
         return sealer
     }
@@ -256,7 +249,7 @@ public final class Handshake {
     /// This is where the Diffie-Hellman shared value y_peer^(2^258+x) is
     /// computed (unless either side used fast mode): send
     /// ``pendingOutput()`` first, so the peer's work overlaps this one.
-    public func finish() -> (sealer: PacketSealer, opener: PacketOpener)? {
+    package func finish() -> (sealer: PacketSealer, opener: PacketOpener)? {
         guard state == .complete else { return nil }
         if !sessionDerived {
             guard deriveSession() else {
@@ -264,13 +257,10 @@ public final class Handshake {
                 return nil
             }
         }
-        // dk2 = E_C || H_C || E_S || H_S: the client sends with the first pair.
-        let (send, receive) = role == .client ? (0, 64) : (64, 0)
+        let role = self.role
         let keys = session.withBytes { dk2 in
-            (handedOutSealer ?? PacketSealer(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[send..<send + 32]),
-                                             macKey: UnsafeRawBufferPointer(rebasing: dk2[send + 32..<send + 64])),
-             PacketOpener(encryptionKey: UnsafeRawBufferPointer(rebasing: dk2[receive..<receive + 32]),
-                          macKey: UnsafeRawBufferPointer(rebasing: dk2[receive + 32..<receive + 64])))
+            (handedOutSealer ?? SessionKeySchedule.sealer(for: role, dk2: dk2),
+             SessionKeySchedule.opener(for: role, dk2: dk2))
         }
         session.wipe()
         handedOutSealer = nil
@@ -288,11 +278,12 @@ public final class Handshake {
     /// y_C || h_C at once.
     private func peerNonceArrived() {
         let salt = role == .client ? ownNonce + peerNonce : peerNonce + ownNonce
+        let size = SessionKeySchedule.handshakeMACKeysByteCount
         for (index, key) in candidates.enumerated() {
             var dk1 = key.withUnsafeKeyBytes { k in
-                PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 64)
+                PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: size)
             }
-            dk1.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dhmac.bytes[index * 64..<index * 64 + 64]).copyMemory(from: $0) }
+            dk1.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dhmac.bytes[index * size..<(index + 1) * size]).copyMemory(from: $0) }
             secureZero(&dk1)
         }
         state = .awaitingMessage
@@ -304,13 +295,14 @@ public final class Handshake {
         // MAC first, in constant time, keyed with the peer's dhmac; on a
         // server under every candidate, with no early exit and a masked choice
         // (the first that verified), so timing does not tell which one.
-        let peerMACOffset = role == .client ? 32 : 0
+        let peerMACRange = SessionKeySchedule.handshakeMACKey(of: role == .client ? .server : .client)
+        let size = SessionKeySchedule.handshakeMACKeysByteCount
         var found = 0      // 1 once a candidate verified
         var chosen = 0
         peerMessage.withUnsafeBytes { message in
             for index in candidates.indices {
-                let start = index * 64 + peerMACOffset
-                let verified = dhmac.withBytes(start..<start + 32) { peerKey in
+                let range = index * size + peerMACRange.lowerBound..<index * size + peerMACRange.upperBound
+                let verified = dhmac.withBytes(range) { peerKey in
                     HandshakeMessage.verify(message, macKey: peerKey, scratch: expectedMAC.bytes)
                 }
                 let take = Handshake.bit(verified) & (found ^ 1)
@@ -368,7 +360,7 @@ public final class Handshake {
         secureZero(&shared)
         guard let key = candidates.first else { return false }
         var dk2 = key.withUnsafeKeyBytes { k in
-            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: 128)
+            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.sessionKeysByteCount)
         }
         secureZero(&salt)
         dk2.withUnsafeBytes { session.bytes.copyMemory(from: $0) }
@@ -387,8 +379,11 @@ public final class Handshake {
         } else {
             y = HandshakeMessage.one
         }
-        let start = (chosenIndex ?? 0) * 64 + (role == .client ? 0 : 32)
-        return dhmac.withBytes(start..<start + 32) { HandshakeMessage.make(y: y, macKey: $0) }
+        let ownMACRange = SessionKeySchedule.handshakeMACKey(of: role)
+        let base = (chosenIndex ?? 0) * SessionKeySchedule.handshakeMACKeysByteCount
+        return dhmac.withBytes(base + ownMACRange.lowerBound..<base + ownMACRange.upperBound) {
+            HandshakeMessage.make(y: y, macKey: $0)
+        }
     }
 
     /// Makes the failure final and wipes every secret.

@@ -4,9 +4,9 @@
 
 extension PacketSealer {
     /// Seals `plaintext` into as many packets as it needs and returns them.
-    public func seal(_ plaintext: some Collection<UInt8>) -> [UInt8] {
+    package func seal(_ plaintext: some Collection<UInt8>) -> [UInt8] {
         let input = Array(plaintext)
-        var out = [UInt8](repeating: 0, count: PacketSealer.sealedByteCount(forPlaintextByteCount: input.count))
+        var out = [UInt8](repeating: 0, count: PacketLayout.sealedByteCount(forPlaintextByteCount: input.count))
         let written = input.withUnsafeBytes { source in
             out.withUnsafeMutableBytes { seal(source, into: $0) }
         }
@@ -19,10 +19,10 @@ extension PacketOpener {
     /// trailing partial packet is kept for the next call.
     ///
     /// - Throws: ``PacketError`` as ``open(_:into:)`` does.
-    public func open(_ input: some Collection<UInt8>) throws(PacketError) -> [UInt8] {
+    package func open(_ input: some Collection<UInt8>) throws(PacketError) -> [UInt8] {
         let bytes = Array(input)
-        let packets = (bytes.count + PacketSealer.packetByteCount) / PacketSealer.packetByteCount
-        var out = [UInt8](repeating: 0, count: max(packets, 1) * PacketSealer.maxPayloadByteCount)
+        let packets = (bytes.count + PacketLayout.packetByteCount) / PacketLayout.packetByteCount
+        var out = [UInt8](repeating: 0, count: max(packets, 1) * PacketLayout.payloadCapacity)
         var consumed = 0
         var produced = 0
         var failure: PacketError? = nil   // Array's closures rethrow untyped errors: carry it out by hand

@@ -25,6 +25,11 @@ enum PacketLayout {
     /// CTR block index that holds the length field (1024 / 16).
     static let lengthBlockIndex: UInt64 = 64
 
+    /// Ciphertext bytes for `count` plaintext bytes: one packet per started 1024.
+    static func sealedByteCount(forPlaintextByteCount count: Int) -> Int {
+        (max(count, 0) + payloadCapacity - 1) / payloadCapacity * packetByteCount
+    }
+
     /// Writes HMAC(H, enc || be64(packetNumber)) to `out` (32 bytes), using
     /// `working`, a clone of the keyed state that `finalize` returns to the
     /// keyed state for the next packet.

@@ -26,7 +26,7 @@ import SpipedCrypto
 /// let (used, produced) = try opener.open(input, into: plaintextBuffer)
 /// // deliver plaintextBuffer[0..<produced]; call again with input[used...]
 /// ```
-public final class PacketOpener {
+package final class PacketOpener {
     private var cipher: AES256
     private var keyedMAC: HMACSHA256
     private var packetNumber: UInt64 = 0
@@ -42,7 +42,7 @@ public final class PacketOpener {
     /// this initializer is for tests and custom setups.
     ///
     /// - Precondition: both keys are 32 bytes (a programming error otherwise).
-    public convenience init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
+    package convenience init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
         self.init(encryptionKey: encryptionKey, macKey: macKey, firstPacketNumber: 0)
     }
 
@@ -57,14 +57,14 @@ public final class PacketOpener {
     }
 
     /// How many packets this opener has accepted so far.
-    public var packetCount: UInt64 { packetNumber }
+    package var packetCount: UInt64 { packetNumber }
 
     /// Whether bytes of an incomplete packet are held (input ended mid-packet
     /// if the stream is now at its end).
-    public var hasPartialPacket: Bool { partialCount > 0 }
+    package var hasPartialPacket: Bool { partialCount > 0 }
 
     /// Whether an earlier call failed (the opener then refuses everything).
-    public var hasFailed: Bool { failed }
+    package var hasFailed: Bool { failed }
 
     /// Consumes whole packets from `input` (buffering a trailing partial one)
     /// and writes their plaintext to `out`, for as long as `out` has at least
@@ -74,7 +74,7 @@ public final class PacketOpener {
     /// - Throws: ``PacketError/badMAC`` or ``PacketError/badLength`` for a bad
     ///   packet (no plaintext of it is written), ``PacketError/failedEarlier``
     ///   once any call has failed. A throw ends the stream for good.
-    public func open(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(PacketError) -> (consumed: Int, produced: Int) {
+    package func open(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(PacketError) -> (consumed: Int, produced: Int) {
         let result = openAvailable(input, into: out)
         if let failure = result.failure { throw failure }
         return (result.consumed, result.produced)
@@ -90,7 +90,7 @@ public final class PacketOpener {
     /// - Returns: input bytes consumed, plaintext bytes produced, and the
     ///   error that ended the stream (``PacketError/failedEarlier`` at once,
     ///   with nothing produced, if an earlier call failed), or nil.
-    public func openAvailable(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer)
+    package func openAvailable(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer)
         -> (consumed: Int, produced: Int, failure: PacketError?) {
         guard !failed else { return (0, 0, .failedEarlier) }
         guard let destination = out.baseAddress else { return (0, 0, nil) }

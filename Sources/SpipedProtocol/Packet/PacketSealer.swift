@@ -16,33 +16,22 @@ import SpipedCrypto
 /// Get one from ``Handshake/finish()``; each call continues the packet
 /// numbering where the previous one stopped.
 /// ```swift
-/// var out = [UInt8](repeating: 0, count: PacketSealer.sealedByteCount(forPlaintextByteCount: data.count))
+/// var out = [UInt8](repeating: 0, count: SpipedSession.sealedByteCount(forPlaintextByteCount: data.count))
 /// let n = data.withUnsafeBytes { p in out.withUnsafeMutableBytes { sealer.seal(p, into: $0) } }
 /// ```
-public final class PacketSealer {
-    /// Size of every packet on the wire.
-    public static let packetByteCount = 1060
-    /// Most plaintext bytes one packet carries.
-    public static let maxPayloadByteCount = 1024
-
+package final class PacketSealer {
     private var cipher: AES256
     private var keyedMAC: HMACSHA256
     private var packetNumber: UInt64 = 0
     /// Set once packet 2^64 - 1 was sealed: no packet number is left.
     private var exhausted = false
 
-    /// Bytes that sealing `n` plaintext bytes writes: one packet per started
-    /// 1024 bytes, 0 for none.
-    public static func sealedByteCount(forPlaintextByteCount n: Int) -> Int {
-        (max(n, 0) + maxPayloadByteCount - 1) / maxPayloadByteCount * packetByteCount
-    }
-
     /// A sealer with session keys E (AES-256) and H (HMAC-SHA256), 32 bytes
     /// each, starting at packet 0. ``Handshake/finish()`` makes these; this
     /// initializer is for tests and custom setups.
     ///
     /// - Precondition: both keys are 32 bytes (a programming error otherwise).
-    public convenience init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
+    package convenience init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
         self.init(encryptionKey: encryptionKey, macKey: macKey, firstPacketNumber: 0)
     }
 
@@ -56,22 +45,22 @@ public final class PacketSealer {
 
     /// How many packets this sealer has produced so far (the next packet's
     /// number; it stays at 2^64 - 1 once that packet is sealed).
-    public var packetCount: UInt64 { packetNumber }
+    package var packetCount: UInt64 { packetNumber }
 
     /// Whether the packet counter is used up: nothing more can be sealed in
     /// this direction, and ``seal(_:into:)`` returns 0 for any plaintext.
-    public var isExhausted: Bool { exhausted }
+    package var isExhausted: Bool { exhausted }
 
     /// Seals all of `plaintext` into `out`, returning the bytes written
-    /// (``sealedByteCount(forPlaintextByteCount:)``). Empty plaintext writes
+    /// (`PacketLayout.sealedByteCount(forPlaintextByteCount:)`). Empty plaintext writes
     /// nothing. Returns 0 and writes nothing when the packets would need a
     /// number past 2^64 - 1: the caller must then end the connection (a
     /// counter that wrapped would reuse CTR nonces).
     ///
     /// - Precondition: `out` has room for the result and does not overlap
     ///   `plaintext` (both are the caller's buffers, never peer input).
-    public func seal(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
-        let total = PacketSealer.sealedByteCount(forPlaintextByteCount: plaintext.count)
+    package func seal(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let total = PacketLayout.sealedByteCount(forPlaintextByteCount: plaintext.count)
         precondition(out.count >= total, "PacketSealer.seal: output buffer too small")
         guard total > 0, let source = plaintext.baseAddress, let destination = out.baseAddress else { return 0 }
         let packets = UInt64(total / PacketLayout.packetByteCount)

@@ -261,7 +261,7 @@ final class AdversaryPeer: @unchecked Sendable {
     func receivePlaintext(_ count: Int) -> [UInt8]? {
         var plain: [UInt8] = []
         while plain.count < count {
-            guard let packet = read(PacketSealer.packetByteCount), let opened = openReceived(packet) else { return nil }
+            guard let packet = read(SpipedSession.packetByteCount), let opened = openReceived(packet) else { return nil }
             plain += opened
         }
         return plain
