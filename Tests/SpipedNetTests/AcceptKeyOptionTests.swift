@@ -5,6 +5,7 @@
 // with a clear error, for -k and --accept-key alike.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 private let server = ["-d", "-s", "/tmp/s", "-t", "[127.0.0.1]:9", "-k", "/tmp/k"]

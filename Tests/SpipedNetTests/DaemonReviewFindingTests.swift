@@ -11,6 +11,7 @@
 //    given (root would keep gid 0 and its groups); a setgroups EPERM warns.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc
@@ -41,7 +42,7 @@ import Glibc
         let theirs = boundSocket(path, listening: false)
         defer { close(theirs) }
         let before = try #require(inode(path))
-        #expect(throws: ListenerError.bindFailed(CError(EADDRINUSE))) {
+        #expect(throws: ListenerError.bindFailed(SystemError(EADDRINUSE))) {
             let fd = try SourceListener.listen(on: SocketAddress(unixPath: path)!)
             SourceListener.close(fd)
         }

@@ -8,6 +8,7 @@
 // our spipe looping straight to the -d) fails no connection.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

@@ -6,6 +6,7 @@
 // (keyIndex; a refused setup starts the session ended).
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Multi-key server handshake")

@@ -7,6 +7,7 @@
 //    (which would reuse CTR nonces and MAC inputs), sealer and opener alike.
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Review findings (protocol)")

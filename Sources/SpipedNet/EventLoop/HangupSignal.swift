@@ -10,7 +10,7 @@ import Glibc
 import Synchronization
 
 /// Process-wide SIGHUP notification.
-enum HangupSignal {
+package enum HangupSignal {
     /// SIGHUPs received since the handler was installed.
     static let count = Atomic<Int>(0)
 
@@ -18,7 +18,7 @@ enum HangupSignal {
 
     /// Installs the SIGHUP handler once per process (from then on SIGHUP no
     /// longer ends the process). Returns the eventfd to watch (-1 if none).
-    static func install() -> Int32 {
+    package static func install() -> Int32 {
         let fd = TerminationSignal.descriptor   // initialise the global before the handler can run
         _ = count.load(ordering: .relaxed)
         installed.withLock { done in

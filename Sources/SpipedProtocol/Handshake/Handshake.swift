@@ -96,9 +96,9 @@ package final class Handshake {
     /// candidate order), valid from the peer nonce to completion.
     private let dhmac: SecretBuffer
     /// The expected MAC while the peer's message is checked (wiped after).
-    private let expectedMAC = SecretBuffer(count: HMACSHA256.byteCount)
+    private let expectedMAC = SecretBuffer(byteCount: HMACSHA256.byteCount)
     /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
-    private let session = SecretBuffer(count: SessionKeySchedule.sessionKeysByteCount)
+    private let session = SecretBuffer(byteCount: SessionKeySchedule.sessionKeysByteCount)
     private var output: [UInt8] = []
 
     /// Most candidate keys a server handshake takes (`-k` plus the
@@ -129,7 +129,7 @@ package final class Handshake {
         self.role = role
         self.candidates = candidateKeys
         self.chosenIndex = role == .client ? 0 : nil
-        self.dhmac = SecretBuffer(count: SessionKeySchedule.handshakeMACKeysByteCount * candidateKeys.count)
+        self.dhmac = SecretBuffer(byteCount: SessionKeySchedule.handshakeMACKeysByteCount * candidateKeys.count)
         self.options = options
         var rng = random
         var nonce = [UInt8](repeating: 0, count: Handshake.nonceByteCount)
@@ -283,7 +283,7 @@ package final class Handshake {
             var dk1 = key.withUnsafeKeyBytes { k in
                 PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: size)
             }
-            dk1.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dhmac.bytes[index * size..<(index + 1) * size]).copyMemory(from: $0) }
+            dk1.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dhmac.buffer[index * size..<(index + 1) * size]).copyMemory(from: $0) }
             secureZero(&dk1)
         }
         state = .awaitingMessage
@@ -303,7 +303,7 @@ package final class Handshake {
             for index in candidates.indices {
                 let range = index * size + peerMACRange.lowerBound..<index * size + peerMACRange.upperBound
                 let verified = dhmac.withBytes(range) { peerKey in
-                    HandshakeMessage.verify(message, macKey: peerKey, scratch: expectedMAC.bytes)
+                    HandshakeMessage.verify(message, macKey: peerKey, scratch: expectedMAC.buffer)
                 }
                 let take = Handshake.bit(verified) & (found ^ 1)
                 let mask = 0 &- take
@@ -363,7 +363,7 @@ package final class Handshake {
             PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.sessionKeysByteCount)
         }
         secureZero(&salt)
-        dk2.withUnsafeBytes { session.bytes.copyMemory(from: $0) }
+        dk2.withUnsafeBytes { session.buffer.copyMemory(from: $0) }
         secureZero(&dk2)
         return true
     }
