@@ -3,7 +3,8 @@
 // C accepted and the old B refused while A stays accepted and a connection
 // opened before the SIGHUP still carries data; a reload with a missing file
 // keeps the previous keys (with a warning naming the file) and the daemon
-// keeps running; `-e` re-reads its -k on SIGHUP; and the README's three-step
+// keeps running; the C spipe and spiped -e get through with either key;
+// `-e` re-reads its -k on SIGHUP; and the README's three-step
 // rotation under continuous load (a Swift client looping through our -e and
 // our spipe looping straight to the -d) fails no connection.
 import Foundation
@@ -26,14 +27,14 @@ extension ProcessTests {
             return content
         }
 
-        /// Runs our spipe with `key` against `target`; true when the echo came back.
-        func spipeGetsThrough(_ target: String, key: String) throws -> Bool {
+        /// Runs `implementation`'s spipe with `key` against `target`; true when the echo came back.
+        func spipeGetsThrough(_ target: String, key: String, _ implementation: Implementation = .ours) throws -> Bool {
             let payload = TestEnvironment.randomBytes(100)
             let tag = UUID().uuidString
             let input = scratch.path("in-\(tag)"), output = scratch.path("out-\(tag)")
             _ = FileManager.default.createFile(atPath: input, contents: Data(payload))
             defer { unlink(input); unlink(output) }
-            let status = try ChildProcess.run(TestEnvironment.ourSpipe, ["-t", target, "-k", key, "-o", "3"],
+            let status = try ChildProcess.run(implementation.spipe, ["-t", target, "-k", key, "-o", "3"],
                                               stdin: .file(input), stdout: .file(output), timeout: 10)
             return status == 0 && FileContents.bytes(output).map(Array.init) == payload
         }
@@ -95,6 +96,30 @@ extension ProcessTests {
             #expect(try !spipeGetsThrough(source.text, key: scratch.path("oldB")))
             TestSockets.writeAll(open, Array("still".utf8))
             #expect(TestSockets.readExactly(open, 5) == Array("still".utf8))
+        }
+
+        @Test(needsReference) func referenceClientsUseEitherKey() throws {
+            let echo = TestServer(.echo)
+            defer { echo.stop() }
+            try writeKey("A")
+            try writeKey("B")
+            try writeKey("C")
+            let source = TestSockets.loopback(TestSockets.freePort())
+            let server = try #require(RunningDaemon(.ours, mode: "-d", source: source, target: echo.text,
+                                                    key: scratch.path("A"), extra: ["--accept-key", scratch.path("B")],
+                                                    scratch: scratch))
+            #expect(try spipeGetsThrough(source.text, key: scratch.path("A"), .reference), "C spipe with -k refused")
+            #expect(try spipeGetsThrough(source.text, key: scratch.path("B"), .reference), "C spipe with --accept-key refused")
+            #expect(try !spipeGetsThrough(source.text, key: scratch.path("C"), .reference), "C spipe with an unknown key accepted")
+            // The C spiped -e (PFS and -f) with the accepted key.
+            for flags in [[], ["-f"]] as [[String]] {
+                let front = TestSockets.loopback(TestSockets.freePort())
+                let client = try #require(RunningDaemon(.reference, mode: "-e", source: front, target: source.text,
+                                                        key: scratch.path("B"), extra: flags, scratch: scratch))
+                let payload = TestEnvironment.randomBytes(5000)
+                #expect(TestSockets.exchange(client.source, payload)?.bytes == payload, "C spiped -e \(flags) with B")
+            }
+            _ = server
         }
 
         @Test func encryptorReReadsItsKeyOnSIGHUP() throws {
