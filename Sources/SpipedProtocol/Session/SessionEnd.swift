@@ -22,6 +22,8 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
     case packetLimitReached
     /// No randomness could be had for the handshake (the kernel refused).
     case randomnessUnavailable
+    /// No byte moved either way for the idle timeout (the transport's clock decides).
+    case idleTimeout
     /// The session's own arguments were refused (e.g. -f with -g, no key).
     case setupRefused(HandshakeSetupError)
     /// The transport closed it: an I/O error, a reset, or the application's decision.
@@ -45,6 +47,7 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
         case .truncated: return "connection ended mid-packet"
         case .packetLimitReached: return "packet limit reached"
         case .randomnessUnavailable: return "no randomness available"
+        case .idleTimeout: return "idle timeout"
         case .setupRefused(let error): return error.description
         case .aborted: return "aborted"
         }
