@@ -1,14 +1,18 @@
 // The spiped command line: every option of the reference 1.6.4 plus the
 // opt-in options of this implementation (`--log-connections`,
 // `--connect-after-handshake`, `--idle-timeout`, `-P` / `--proxy-protocol`,
-// `--metrics`, `-s systemd[:NAME]`, `--syslog` with -F), parsed by a pure
-// function so tests need no process.
+// `--metrics`, `-s systemd[:NAME]`, `--syslog` with -F, and `--accept-key`,
+// the one option that may be repeated: `-d` only, at most
+// SpipedSession.maxCandidateKeys keys with `-k`, never standard input),
+// parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
 // as soon as it is reached, malformed numbers are reported without the usage,
 // missing required options and -f with -g give the usage; `-o 0` and `-r 0`
 // mean the defaults, and `-R` is accepted together with `-r 60`.
 import SpipedNet
+
+import SpipedProtocol
 
 /// Everything the spiped command line says.
 package struct SpipedOptions: Sendable, Equatable {
@@ -30,6 +34,8 @@ package struct SpipedOptions: Sendable, Equatable {
     package var target = ""
     /// `-k`: the key file, `-` for standard input.
     package var keyFile = ""
+    /// `--accept-key`: further key files a `-d` server accepts clients with, in order.
+    package var acceptKeyFiles: [String] = []
     /// `-b`: local address for outgoing connections.
     package var bindAddress: String?
     /// `-D`: daemonize first, then retry failed DNS look-ups until they succeed.
@@ -121,6 +127,7 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
     .init(name: "--idle-timeout", takesArgument: true),
     .init(name: "-P", takesArgument: false), .init(name: "--proxy-protocol", takesArgument: true),
     .init(name: "--metrics", takesArgument: true),
+    .init(name: "--accept-key", takesArgument: true),
     .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
     .init(name: "-v", takesArgument: false),
 ]
@@ -149,7 +156,8 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
         case "-P", "--proxy-protocol": key = "-P/--proxy-protocol"
         default: key = name
         }
-        if name != "-v" {
+        // --accept-key is the one option that may be repeated.
+        if name != "-v" && name != "--accept-key" {
             if seen.contains(key) { return .failure(usage) }
             seen.insert(key)
         }
@@ -203,6 +211,11 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
             case .success: return .failure(UsageError(program: .spiped, diagnostic: "--idle-timeout \(value): needs a number of seconds greater than 0"))
             case let .failure(error): return .failure(malformed(.spiped, name, value, error))
             }
+        case "--accept-key":
+            guard value != "-" else {
+                return .failure(UsageError(program: .spiped, diagnostic: "--accept-key cannot read standard input; give a file"))
+            }
+            options.acceptKeyFiles.append(value)
         case "-t": options.target = value
         case "-u": options.user = value
         case "-v":
@@ -237,8 +250,18 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
         // FileDescriptorName= allows neither; an empty one would match nothing.
         return .failure(UsageError(program: .spiped, diagnostic: "Invalid socket name in -s \(options.source)"))
     }
+    if !options.acceptKeyFiles.isEmpty && options.mode == .encrypt {
+        return .failure(UsageError(program: .spiped, diagnostic: "--accept-key is for -d (the server) only"))
+    }
+    if 1 + options.acceptKeyFiles.count > maxSpipedKeys {
+        return .failure(UsageError(program: .spiped,
+                                   diagnostic: "Too many keys: at most \(maxSpipedKeys) in all (-k and --accept-key)"))
+    }
     return .success(options)
 }
+
+/// Most keys `-k` and `--accept-key` may name together (one handshake's candidates).
+let maxSpipedKeys = SpipedSession.maxCandidateKeys
 
 /// The reference's message for a number it cannot read: no usage follows.
 func malformed(_ program: Program, _ option: String, _ value: String, _ error: SystemError) -> UsageError {

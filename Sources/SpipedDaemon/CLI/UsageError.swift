@@ -23,6 +23,7 @@ package enum Program: String, Sendable, Equatable {
                     [-u {<username> | <:groupname> | <username:groupname>}]
                     [--connect-after-handshake] [--idle-timeout <seconds>]
                     [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
+                    [--accept-key <key file> (-d only, repeatable; 8 keys in all)]
                        spiped -v
 
                 """

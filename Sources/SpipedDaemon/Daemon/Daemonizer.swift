@@ -3,7 +3,7 @@
 // child reports it is ready to accept (or, with -D, once it has detached), 1
 // if the child fails first (its error is already on stderr). The child starts
 // a new session and writes the pidfile (the pid, no newline, as the reference
-// writes it). This must run before any thread exists: fork copies only the
+// writes it; never through a symlink or into anything but a regular file). This must run before any thread exists: fork copies only the
 // calling thread.
 #if canImport(Glibc)
 import Glibc
@@ -72,12 +72,36 @@ package enum Daemonizer {
     }
 
     /// Writes this process's pid to `path` (replacing any old file).
+    ///
+    /// The daemon may still be root here, and the pidfile's directory may be
+    /// writable by others: the file is opened without following a symlink
+    /// (O_NOFOLLOW) and without blocking (a FIFO), and anything that is not a
+    /// regular file is refused before a byte is written; only then is it
+    /// truncated.
     package static func writePidfile(_ path: String) throws(DaemonError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var fd: Int32
+        repeat {
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o644)
+        } while fd < 0 && errno == EINTR
         guard fd >= 0 else {
-            throw DaemonError(lines: ["fopen(\(path)): \(SystemError(errno))", "Failed to daemonize"])
+            let code = errno
+            if code == ELOOP {
+                throw DaemonError(lines: ["Refusing pidfile \(path): it is a symbolic link", "Failed to daemonize"])
+            }
+            // ENXIO: a FIFO nobody reads (O_NONBLOCK); EISDIR: a directory.
+            if code == ENXIO || code == EISDIR {
+                throw DaemonError(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
+            }
+            throw DaemonError(lines: ["fopen(\(path)): \(SystemError(code))", "Failed to daemonize"])
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DaemonError(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
+        }
+        guard ftruncate(fd, 0) == 0 else {
+            throw DaemonError(lines: ["ftruncate(\(path)): \(SystemError(errno))", "Failed to daemonize"])
+        }
         var text = Array(String(getpid()).utf8)
         let written = write(fd, &text, text.count)
         guard written == text.count else {

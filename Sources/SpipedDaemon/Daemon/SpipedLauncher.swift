@@ -6,7 +6,8 @@
 // detach unless -F (the parent exits 0 only when the child is ready, 1 if
 // the child fails first); --syslog; drop privileges (-u); create the engine;
 // start the metrics thread; tell the parent and systemd ($NOTIFY_SOCKET) we
-// are ready; run until SIGTERM has drained every connection. Each failure
+// are ready; run until SIGTERM has drained every connection (SIGHUP re-reads
+// the keys meanwhile). Each failure
 // prints `spiped: <reason>` and gives status 1. No thread may exist before
 // the fork: nothing here starts one before it, and the engine and the
 // metrics thread are created after it.
@@ -20,6 +21,8 @@ import SpipedNet
 
 /// Runs spiped with `arguments` (argv, program name first); returns the exit status.
 public func runSpiped(_ arguments: [String]) -> Int32 {
+    // Before anything can open a descriptor: 0-2 must not be free for a socket.
+    guard StandardDescriptors.openMissing() else { return 1 }
     let options: SpipedOptions
     switch CommandLineStart(arguments, program: .spiped, parse: parseSpipedArguments, printVersion: \.printVersion) {
     case let .exit(status): return status
@@ -72,7 +75,11 @@ struct SpipedLauncher {
         let metricsAddress = try options.metricsAddress.map { text throws(LaunchFailure) in
             try resolve(text, retry: retry)[0]
         }
-        let key = try KeyLoading.load(options.keyFile, log: log).get()
+        // SIGHUP from now on means "re-read the keys" (the engine does it), not
+        // "exit": installed before the first read, so a rewrite racing the
+        // start-up is read again.
+        _ = HangupSignal.install()
+        let keys = try KeyLoading.loadAll(keyFile: options.keyFile, acceptKeyFiles: options.acceptKeyFiles, log: log).get()
 
         if sources.count > 1 {
             log.warning("Listening on first of multiple addresses found for \(options.source)")
@@ -95,15 +102,23 @@ struct SpipedLauncher {
             readiness = try detach()
         }
         if let user = options.user {
-            do throws(PrivilegeError) { try Privileges.drop(to: user) } catch {
+            do throws(PrivilegeError) { try Privileges.drop(to: user, warn: log.warning) } catch {
                 throw LaunchFailure(lines: error.lines)
             }
         }
 
         let target = options.target
+        // SIGHUP re-reads the files, as whatever user -u made us (they must be readable by it).
+        let (keyFile, acceptKeyFiles) = (options.keyFile, options.acceptKeyFiles)
+        let standardInputKey = keyFile == "-" ? keys[0] : nil
         var configuration = ProxyConfiguration(
             role: options.mode == .encrypt ? .client : .server,
-            key: key,
+            key: keys[0],
+            acceptKeys: Array(keys.dropFirst()),
+            reloadKeys: {
+                KeyLoading.reload(keyFile: keyFile, standardInputKey: standardInputKey,
+                                  acceptKeyFiles: acceptKeyFiles, log: log)
+            },
             handshake: HandshakeOptions(fast: options.fastHandshake, requirePFS: options.requirePerfectForwardSecrecy),
             target: target,
             resolveTarget: { try AddressResolver.resolve(target) },

@@ -58,6 +58,7 @@ extension ProxyConnection {
             let sealed = session.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
                                       into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
             core.metrics?.addEncrypted(n)
+            if case .ended(let reason) = session.state { return sessionEnded(reason) }   // packet counter used up
             sendOrQueue(.cipher, buffers.sealed, sealed)
         }
     }

@@ -108,7 +108,7 @@ extension ProxyConnection {
     private func startSession() {
         let configuration = core.configuration
         let deadline = loop.now &+ core.timeoutNanoseconds
-        let session = SpipedSession(role: configuration.role, key: configuration.key,
+        let session = SpipedSession(role: configuration.role, candidateKeys: core.keyRing.snapshot(),
                                     options: configuration.handshake, handshakeDeadline: deadline)
         self.session = session
         if case .ended(let reason) = session.state { return sessionEnded(reason) }

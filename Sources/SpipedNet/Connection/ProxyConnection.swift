@@ -251,7 +251,7 @@ final class ProxyConnection: LoopHandler, TimerTarget {
             log.connection(.packetAuthenticationFailed(id: id))
         case .aborted, .idleTimeout:
             break
-        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable:
+        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable, .setupRefused:
             log.connection(.handshakeFailed(id: id, reason: HandshakeFailureReason(reason)))
         }
         if !plain.pending.isEmpty && writable(.plain) && phase != .draining {

@@ -26,8 +26,17 @@ public enum ListenerOwnership: Sendable, Equatable {
 public struct ProxyConfiguration: Sendable {
     /// `.client` for `spiped -e` (encrypt toward the target), `.server` for `spiped -d`.
     public var role: HandshakeRole
-    /// The shared key (SHA-256 of the key file).
+    /// The shared key (SHA-256 of the key file): the one a client uses and
+    /// the first a server tries.
     public var key: SpipedKey
+    /// Further keys a server (`spiped -d --accept-key`) accepts clients with,
+    /// tried after `key` in this order; at most `SpipedSession.maxCandidateKeys`
+    /// keys in all. Ignored by a client.
+    public var acceptKeys: [SpipedKey]
+    /// Called on the accepting loop when SIGHUP arrives: returns the new
+    /// ordered key list (`key` first, then the accepted ones), or nil to keep
+    /// the current one (it reports why itself). Nil: SIGHUP is not handled.
+    public var reloadKeys: (@Sendable () -> [SpipedKey]?)?
     /// Handshake choices: fast (`-f`) and require perfect forward secrecy (`-g`).
     public var handshake: HandshakeOptions
     /// The target address as given on the command line, for messages.
@@ -59,6 +68,8 @@ public struct ProxyConfiguration: Sendable {
     /// Creates a configuration; defaults are the reference's.
     public init(role: HandshakeRole,
                 key: SpipedKey,
+                acceptKeys: [SpipedKey] = [],
+                reloadKeys: (@Sendable () -> [SpipedKey]?)? = nil,
                 handshake: HandshakeOptions,
                 target: String,
                 resolveTarget: @escaping @Sendable () throws -> [SocketAddress],
@@ -72,6 +83,8 @@ public struct ProxyConfiguration: Sendable {
                 idleTimeout: Double? = nil) {
         self.role = role
         self.key = key
+        self.acceptKeys = acceptKeys
+        self.reloadKeys = reloadKeys
         self.handshake = handshake
         self.target = target
         self.resolveTarget = resolveTarget

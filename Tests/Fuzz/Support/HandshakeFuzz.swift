@@ -79,6 +79,9 @@ public enum HandshakeFuzz {
         let handshake: Handshake
         do {
             handshake = try Handshake(role: role, key: key, options: options, random: ScriptedRandom(ownNonce + ownX))
+        } catch HandshakeSetupError.fastWithRequirePFS {
+            fuzzCheck(options.fast && options.requirePFS, "fastWithRequirePFS thrown for other options")
+            return
         } catch {
             fuzzCheck(false, "Handshake.init threw \(error) with a non-failing RandomSource")
             return
