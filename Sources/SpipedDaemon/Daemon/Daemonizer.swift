@@ -39,9 +39,9 @@ package final class DaemonReadiness: @unchecked Sendable {
 package enum Daemonizer {
     /// Forks. Returns only in the child; the parent waits for the child's
     /// report and exits. Throws (in the original process) if fork or pipe fails.
-    package static func detach(pidfile: String) throws(DaemonError) -> DaemonReadiness {
+    package static func detach(pidfile: String) throws(LaunchFailure) -> DaemonReadiness {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(SystemError(errno))"]) }
+        guard pipe(&fds) == 0 else { throw LaunchFailure(lines: ["Failed to daemonize: \(SystemError(errno))"]) }
         // Close-on-exec: nothing we might exec may hold the parent waiting.
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
@@ -49,7 +49,7 @@ package enum Daemonizer {
         if pid < 0 {
             let error = SystemError(errno)
             close(fds[0]); close(fds[1])
-            throw DaemonError(lines: ["Failed to daemonize: \(error)"])
+            throw LaunchFailure(lines: ["Failed to daemonize: \(error)"])
         }
         if pid > 0 {
             close(fds[1])
@@ -62,7 +62,7 @@ package enum Daemonizer {
         close(fds[0])
         let readiness = DaemonReadiness(fd: fds[1])
         _ = setsid()
-        do throws(DaemonError) {
+        do throws(LaunchFailure) {
             try writePidfile(pidfile)
         } catch {
             readiness.signalFailure()
@@ -78,7 +78,7 @@ package enum Daemonizer {
     /// (O_NOFOLLOW) and without blocking (a FIFO), and anything that is not a
     /// regular file is refused before a byte is written; only then is it
     /// truncated.
-    package static func writePidfile(_ path: String) throws(DaemonError) {
+    package static func writePidfile(_ path: String) throws(LaunchFailure) {
         var fd: Int32
         repeat {
             fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0o644)
@@ -86,32 +86,27 @@ package enum Daemonizer {
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP {
-                throw DaemonError(lines: ["Refusing pidfile \(path): it is a symbolic link", "Failed to daemonize"])
+                throw LaunchFailure(lines: ["Refusing pidfile \(path): it is a symbolic link", "Failed to daemonize"])
             }
             // ENXIO: a FIFO nobody reads (O_NONBLOCK); EISDIR: a directory.
             if code == ENXIO || code == EISDIR {
-                throw DaemonError(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
+                throw LaunchFailure(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
             }
-            throw DaemonError(lines: ["fopen(\(path)): \(SystemError(code))", "Failed to daemonize"])
+            throw LaunchFailure(lines: ["fopen(\(path)): \(SystemError(code))", "Failed to daemonize"])
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw DaemonError(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
+            throw LaunchFailure(lines: ["Refusing pidfile \(path): not a regular file", "Failed to daemonize"])
         }
         guard ftruncate(fd, 0) == 0 else {
-            throw DaemonError(lines: ["ftruncate(\(path)): \(SystemError(errno))", "Failed to daemonize"])
+            throw LaunchFailure(lines: ["ftruncate(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
         var text = Array(String(getpid()).utf8)
         let written = write(fd, &text, text.count)
         guard written == text.count else {
-            throw DaemonError(lines: ["fprintf(\(path)): \(SystemError(errno))", "Failed to daemonize"])
+            throw LaunchFailure(lines: ["fprintf(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
     }
 }
 
-/// A failure while daemonizing; lines printed as `spiped: <line>`.
-package struct DaemonError: Error, Equatable, Sendable {
-    /// The diagnostic lines.
-    package let lines: [String]
-}

@@ -36,32 +36,27 @@ package struct PrivilegeSpec: Sendable, Equatable {
     }
 }
 
-/// Why privileges could not be dropped; the lines are printed as `spiped: <line>`.
-package struct PrivilegeError: Error, Equatable, Sendable {
-    /// The diagnostic lines (the last is "Failed to drop privileges...").
-    package let lines: [String]
-}
 
 /// Switching user and group.
 package enum Privileges {
     /// Applies `spec` (the text of -u) to this process; `warn` receives the
     /// warnings (supplementary groups left unchanged).
-    package static func drop(to text: String, warn: (String) -> Void = { _ in }) throws(PrivilegeError) {
+    package static func drop(to text: String, warn: (String) -> Void = { _ in }) throws(LaunchFailure) {
         guard let spec = PrivilegeSpec(text) else {
-            throw PrivilegeError(lines: ["Invalid user or group: \(text)", "Failed to drop privileges"])
+            throw LaunchFailure(lines: ["Invalid user or group: \(text)", "Failed to drop privileges"])
         }
         var uid: uid_t?
         var gid: gid_t?
         if let user = spec.user {
             switch lookUpUser(user) {
             case nil:
-                throw PrivilegeError(lines: ["No such user: \(user)", "Failed to drop privileges"])
+                throw LaunchFailure(lines: ["No such user: \(user)", "Failed to drop privileges"])
             case let .entry(entryUID, entryGID):
                 uid = entryUID
                 gid = entryGID
             case let .numberWithoutEntry(number):
                 guard spec.group != nil else {
-                    throw PrivilegeError(lines: ["No such user: \(user) (a numeric user without a passwd entry needs a group: -u \(user):<group>)",
+                    throw LaunchFailure(lines: ["No such user: \(user) (a numeric user without a passwd entry needs a group: -u \(user):<group>)",
                                                  "Failed to drop privileges"])
                 }
                 uid = number
@@ -69,7 +64,7 @@ package enum Privileges {
         }
         if let group = spec.group {
             guard let found = lookUpGroup(group) else {
-                throw PrivilegeError(lines: ["No such group: \(group)", "Failed to drop privileges"])
+                throw LaunchFailure(lines: ["No such group: \(group)", "Failed to drop privileges"])
             }
             gid = found
         }
@@ -85,8 +80,8 @@ package enum Privileges {
         if let uid, setuid(uid) != 0 { throw failure() }
     }
 
-    private static func failure() -> PrivilegeError {
-        PrivilegeError(lines: ["Failed to drop privileges: \(SystemError(errno))"])
+    private static func failure() -> LaunchFailure {
+        LaunchFailure(lines: ["Failed to drop privileges: \(SystemError(errno))"])
     }
 
     /// What a -u user name resolved to.

@@ -102,9 +102,7 @@ struct SpipedLauncher {
             readiness = try detach()
         }
         if let user = options.user {
-            do throws(PrivilegeError) { try Privileges.drop(to: user, warn: log.warning) } catch {
-                throw LaunchFailure(lines: error.lines)
-            }
+            try Privileges.drop(to: user, warn: log.warning)
         }
 
         let target = options.target
@@ -177,11 +175,7 @@ struct SpipedLauncher {
     /// Forks into the background (pidfile written), then switches to syslog if asked.
     private func detach() throws(LaunchFailure) -> DaemonReadiness {
         let readiness: DaemonReadiness
-        do throws(DaemonError) {
-            readiness = try Daemonizer.detach(pidfile: options.pidfilePath)
-        } catch {
-            throw LaunchFailure(lines: error.lines)
-        }
+        readiness = try Daemonizer.detach(pidfile: options.pidfilePath)
         if options.useSyslog { log.switchToSyslog() }
         return readiness
     }
