@@ -97,6 +97,8 @@ extension ProxyConnection {
             // This side's public value (tens of microseconds with PFS) while the
             // peer's nonce travels, rather than on the critical path once it is here.
             session?.precompute()
+        } else if phase == .draining {
+            flush(.plain)   // what the session opened before it failed
         } else {
             startFlowingIfReady()
         }

@@ -254,7 +254,9 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable, .setupRefused:
             log.connection(.handshakeFailed(id: id, reason: HandshakeFailureReason(reason)))
         }
-        if !plain.pending.isEmpty && writable(.plain) && phase != .draining {
+        // The plaintext may be waiting for the target's connect to finish (-d).
+        let targetComing = targetSide == .plain && target == .connecting
+        if !plain.pending.isEmpty && (writable(.plain) || targetComing) && phase != .draining {
             phase = .draining
             drainDeadline = armDeadline()
             updateInterest()
