@@ -41,21 +41,23 @@ extension SHA256Word {
     @inlinable @inline(__always) public static func smallSigma0(_ x: Self) -> Self { rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3) }
     @inlinable @inline(__always) public static func smallSigma1(_ x: Self) -> Self { rotr(x, 17) ^ rotr(x, 19) ^ (x &>> 10) }
 
-    /// The same as six shifts XORed flat. Why: SSE2 has no vector rotate, and
-    /// LLVM, on seeing a shift pair it can fuse into a rotation, moved the
-    /// lanes to scalar registers for ROL (measured: slower than one scalar
-    /// message); with the halves apart it keeps the shifts in the vector unit.
+    /// The same with shifts only, nested so that no two shifts of one value
+    /// meet in one XOR: (x>>a ^ x>>b ^ x>>c) = (x ^ (x ^ x>>(c-b)) >> (b-a)) >> a,
+    /// and likewise to the left. Why: SSE2 and AVX2 have no vector rotate,
+    /// and given a shift pair it can fuse, LLVM moved the lanes to scalar
+    /// registers for ROL (SSE2: slower than one scalar message) or spent
+    /// shuffles on the pair; nested, the shifts stay plain vector shifts.
     @inlinable @inline(__always) static func shiftedBigSigma0(_ x: Self) -> Self {
-        ((x &>> 2) ^ (x &>> 13) ^ (x &>> 22)) ^ ((x &<< 30) ^ (x &<< 19) ^ (x &<< 10))
+        ((x ^ ((x ^ (x &>> 9)) &>> 11)) &>> 2) ^ ((x ^ ((x ^ (x &<< 11)) &<< 9)) &<< 10)
     }
     @inlinable @inline(__always) static func shiftedBigSigma1(_ x: Self) -> Self {
-        ((x &>> 6) ^ (x &>> 11) ^ (x &>> 25)) ^ ((x &<< 26) ^ (x &<< 21) ^ (x &<< 7))
+        ((x ^ ((x ^ (x &>> 14)) &>> 5)) &>> 6) ^ ((x ^ ((x ^ (x &<< 5)) &<< 14)) &<< 7)
     }
     @inlinable @inline(__always) static func shiftedSmallSigma0(_ x: Self) -> Self {
-        ((x &>> 7) ^ (x &>> 18) ^ (x &>> 3)) ^ ((x &<< 25) ^ (x &<< 14))
+        ((x ^ ((x ^ (x &>> 11)) &>> 4)) &>> 3) ^ ((x ^ (x &<< 11)) &<< 14)
     }
     @inlinable @inline(__always) static func shiftedSmallSigma1(_ x: Self) -> Self {
-        ((x &>> 17) ^ (x &>> 19) ^ (x &>> 10)) ^ ((x &<< 15) ^ (x &<< 13))
+        ((x ^ ((x ^ (x &>> 2)) &>> 7)) &>> 10) ^ ((x ^ (x &<< 2)) &<< 13)
     }
 }
 
@@ -71,6 +73,10 @@ extension SIMD4: SHA256Word where Scalar == UInt32 {
 }
 extension SIMD8: SHA256Word where Scalar == UInt32 {
     @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }
+    @inlinable @inline(__always) public static func bigSigma0(_ x: Self) -> Self { shiftedBigSigma0(x) }
+    @inlinable @inline(__always) public static func bigSigma1(_ x: Self) -> Self { shiftedBigSigma1(x) }
+    @inlinable @inline(__always) public static func smallSigma0(_ x: Self) -> Self { shiftedSmallSigma0(x) }
+    @inlinable @inline(__always) public static func smallSigma1(_ x: Self) -> Self { shiftedSmallSigma1(x) }
 }
 extension SIMD16: SHA256Word where Scalar == UInt32 {
     @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }
