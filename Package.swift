@@ -66,12 +66,15 @@ let package = Package(
         // Generic kernels over the lane type (SHA-256 rounds), @inlinable: compiled by each module that instantiates them.
         .target(name: "SpipedCryptoKernels"),
         // Multi-buffer HMAC-SHA256: 8 lanes (AVX2), 16 lanes (AVX-512F), called only after CPU/OS detection.
+        // The same kernels on the baseline vector unit (SSE2 intrinsics on x86_64, no extra flags; SIMD types elsewhere).
+        .target(name: "SpipedCryptoHWSSE2", dependencies: ["SpipedCryptoKernels"],
+                swiftSettings: portableOnly ? [.define("SPIPED_NO_INTRINSICS")] : []),
         .target(name: "SpipedCryptoHWAVX2", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX2Flags)),
         .target(name: "SpipedCryptoHWAVX512", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX512Flags)),
         // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
         // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
         .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum", "SpipedCryptoKernels",
-                                                     "SpipedCryptoHWAVX2", "SpipedCryptoHWAVX512"]),
+                                                     "SpipedCryptoHWSSE2", "SpipedCryptoHWAVX2", "SpipedCryptoHWAVX512"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, event loop, connection and daemon logic, CLI.

@@ -1,6 +1,7 @@
 // Eight HMAC-SHA256 computations at once in the 32-bit lanes of AVX2's YMM
-// registers: SpipedCryptoKernels' generic lane code instantiated for
-// SIMD8<UInt32> in this module, which alone is compiled with -mavx2.
+// registers, and bitsliced AES-256-CTR 16 blocks per pass: SpipedCryptoKernels'
+// generic code instantiated for the YMM words of AVX2Words.swift in this
+// module, which alone is compiled with -mavx2.
 //
 // Guarantees: constant-time and allocation-free as the generic kernel;
 // a raw function with no policy: call it only when the CPU and OS support
@@ -25,7 +26,20 @@ public enum AVX2Lanes {
     @inline(never)
     public static func hmacSHA256(_ job: SHA256LaneJob) {
         #if arch(x86_64) && !SPIPED_NO_INTRINSICS
-        sha256HMACLanes(SIMD8<UInt32>.self, job)
+        sha256HMACLanes(YMMWords.self, job)
+        #else
+        preconditionFailure("the AVX2 kernels are not compiled into this build")
+        #endif
+    }
+
+    /// Bitsliced AES-256-CTR, 16 blocks per pass (YMM plane words):
+    /// XORs `passes * 256` bytes of keystream into `buffer`.
+    @inline(never)
+    public static func aesCTR(roundKeys: UnsafePointer<UInt64>, nonce: UInt64, firstBlock: UInt64,
+                              buffer: UnsafeMutableRawPointer, passes: Int) {
+        #if arch(x86_64) && !SPIPED_NO_INTRINSICS
+        aesBitslicedCTR(YMMPlanes.self, roundKeys: roundKeys, nonce: nonce, firstBlock: firstBlock,
+                        buffer: buffer, passes: passes)
         #else
         preconditionFailure("the AVX2 kernels are not compiled into this build")
         #endif

@@ -42,19 +42,14 @@
 
 /// Word `t` of block `block` of every lane's message, big-endian in memory.
 @inlinable @inline(__always)
-func laneWords<V: SIMD & SHA256Word>(_ lanes: UnsafePointer<UnsafeRawPointer>, _ block: Int, _ t: Int) -> V
-    where V.Scalar == UInt32 {
-    var v = V()
+func laneWords<V: SHA256Word>(_ lanes: UnsafePointer<UnsafeRawPointer>, _ block: Int, _ t: Int) -> V {
     let offset = block &* 64 &+ t &* 4
-    for lane in 0..<V.scalarCount {
-        v[lane] = UInt32(bigEndian: lanes[lane].loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-    return v
+    return V { lane in UInt32(bigEndian: lanes[lane].loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
 }
 
-/// Computes the job's HMAC-SHA256 codes with `V.scalarCount` lanes.
+/// Computes the job's HMAC-SHA256 codes with `V.laneCount` lanes.
 @inlinable @inline(__always)
-public func sha256HMACLanes<V: SIMD & SHA256Word>(_: V.Type, _ job: SHA256LaneJob) where V.Scalar == UInt32 {
+public func sha256HMACLanes<V: SHA256Word>(_: V.Type, _ job: SHA256LaneJob) {
     var inner = SHA256State<V>(broadcast: job.innerKeyed)
     sha256Compress(&inner, blockCount: job.bodyBlockCount) { block, t in laneWords(job.bodies, block, t) }
     sha256Compress(&inner, blockCount: job.tailBlockCount) { block, t in laneWords(job.tails, block, t) }
@@ -77,15 +72,15 @@ public func sha256HMACLanes<V: SIMD & SHA256Word>(_: V.Type, _ job: SHA256LaneJo
         default: return V(broadcast: 0)
         }
     }
-    for lane in 0..<min(job.count, V.scalarCount) {
+    for lane in 0..<min(job.count, V.laneCount) {
         let out = job.codes[lane]
-        out.storeBytes(of: outer.h0[lane].bigEndian, toByteOffset: 0, as: UInt32.self)
-        out.storeBytes(of: outer.h1[lane].bigEndian, toByteOffset: 4, as: UInt32.self)
-        out.storeBytes(of: outer.h2[lane].bigEndian, toByteOffset: 8, as: UInt32.self)
-        out.storeBytes(of: outer.h3[lane].bigEndian, toByteOffset: 12, as: UInt32.self)
-        out.storeBytes(of: outer.h4[lane].bigEndian, toByteOffset: 16, as: UInt32.self)
-        out.storeBytes(of: outer.h5[lane].bigEndian, toByteOffset: 20, as: UInt32.self)
-        out.storeBytes(of: outer.h6[lane].bigEndian, toByteOffset: 24, as: UInt32.self)
-        out.storeBytes(of: outer.h7[lane].bigEndian, toByteOffset: 28, as: UInt32.self)
+        out.storeBytes(of: outer.h0.lane(lane).bigEndian, toByteOffset: 0, as: UInt32.self)
+        out.storeBytes(of: outer.h1.lane(lane).bigEndian, toByteOffset: 4, as: UInt32.self)
+        out.storeBytes(of: outer.h2.lane(lane).bigEndian, toByteOffset: 8, as: UInt32.self)
+        out.storeBytes(of: outer.h3.lane(lane).bigEndian, toByteOffset: 12, as: UInt32.self)
+        out.storeBytes(of: outer.h4.lane(lane).bigEndian, toByteOffset: 16, as: UInt32.self)
+        out.storeBytes(of: outer.h5.lane(lane).bigEndian, toByteOffset: 20, as: UInt32.self)
+        out.storeBytes(of: outer.h6.lane(lane).bigEndian, toByteOffset: 24, as: UInt32.self)
+        out.storeBytes(of: outer.h7.lane(lane).bigEndian, toByteOffset: 28, as: UInt32.self)
     }
 }

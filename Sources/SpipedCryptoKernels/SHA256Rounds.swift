@@ -26,6 +26,12 @@ public protocol SHA256Word {
     static func &<< (a: Self, n: UInt32) -> Self
     /// The word `value` (in every lane).
     init(broadcast value: UInt32)
+    /// Messages side by side (1 for a plain word).
+    static var laneCount: Int { get }
+    /// Lane i holds `word(i)`.
+    init(gathering word: (_ lane: Int) -> UInt32)
+    /// The word in lane `i`.
+    func lane(_ i: Int) -> UInt32
     /// FIPS 180-4 (4.4)-(4.7), per lane.
     static func bigSigma0(_ x: Self) -> Self
     static func bigSigma1(_ x: Self) -> Self
@@ -47,22 +53,36 @@ extension SHA256Word {
     /// and given a shift pair it can fuse, LLVM moved the lanes to scalar
     /// registers for ROL (SSE2: slower than one scalar message) or spent
     /// shuffles on the pair; nested, the shifts stay plain vector shifts.
-    @inlinable @inline(__always) static func shiftedBigSigma0(_ x: Self) -> Self {
+    @inlinable @inline(__always) public static func shiftedBigSigma0(_ x: Self) -> Self {
         ((x ^ ((x ^ (x &>> 9)) &>> 11)) &>> 2) ^ ((x ^ ((x ^ (x &<< 11)) &<< 9)) &<< 10)
     }
-    @inlinable @inline(__always) static func shiftedBigSigma1(_ x: Self) -> Self {
+    @inlinable @inline(__always) public static func shiftedBigSigma1(_ x: Self) -> Self {
         ((x ^ ((x ^ (x &>> 14)) &>> 5)) &>> 6) ^ ((x ^ ((x ^ (x &<< 5)) &<< 14)) &<< 7)
     }
-    @inlinable @inline(__always) static func shiftedSmallSigma0(_ x: Self) -> Self {
+    @inlinable @inline(__always) public static func shiftedSmallSigma0(_ x: Self) -> Self {
         ((x ^ ((x ^ (x &>> 11)) &>> 4)) &>> 3) ^ ((x ^ (x &<< 11)) &<< 14)
     }
-    @inlinable @inline(__always) static func shiftedSmallSigma1(_ x: Self) -> Self {
+    @inlinable @inline(__always) public static func shiftedSmallSigma1(_ x: Self) -> Self {
         ((x ^ ((x ^ (x &>> 2)) &>> 7)) &>> 10) ^ ((x ^ (x &<< 2)) &<< 13)
     }
 }
 
 extension UInt32: SHA256Word {
     @inlinable @inline(__always) public init(broadcast value: UInt32) { self = value }
+    @inlinable public static var laneCount: Int { 1 }
+    @inlinable @inline(__always) public init(gathering word: (_ lane: Int) -> UInt32) { self = word(0) }
+    @inlinable @inline(__always) public func lane(_ i: Int) -> UInt32 { self }
+}
+
+/// Swift's SIMD types as lane words: the portable wide form (aarch64, builds
+/// without intrinsics, and AVX-512, where LLVM vectorizes them cleanly).
+extension SIMD where Scalar == UInt32 {
+    @inlinable public static var laneCount: Int { scalarCount }
+    @inlinable @inline(__always) public init(gathering word: (_ lane: Int) -> UInt32) {
+        self.init()
+        for i in 0..<Self.scalarCount { self[i] = word(i) }
+    }
+    @inlinable @inline(__always) public func lane(_ i: Int) -> UInt32 { self[i] }
 }
 extension SIMD4: SHA256Word where Scalar == UInt32 {
     @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }

@@ -17,6 +17,7 @@
 // stack buffer, wiped before return); constant-time (the work depends only
 // on the public count and lengths).
 import SpipedCryptoKernels
+import SpipedCryptoHWSSE2
 import SpipedCryptoHWAVX2
 import SpipedCryptoHWAVX512
 
@@ -38,7 +39,7 @@ extension HMACSHA256 {
             case .shaniPairs: return 2
             case .avx512: return AVX512Lanes.laneCount
             case .avx2: return AVX2Lanes.laneCount
-            case .simd4: return 4
+            case .simd4: return SSE2Lanes.laneCount
             }
         }
 
@@ -167,18 +168,12 @@ extension HMACSHA256 {
                     switch kind {
                     case .avx512: AVX512Lanes.hmacSHA256(job)
                     case .avx2: AVX2Lanes.hmacSHA256(job)
-                    case .simd4, .shaniPairs: HMACSHA256.simd4Codes(job)
+                    case .simd4, .shaniPairs: SSE2Lanes.hmacSHA256(job)
                     }
                 }
             }
             secureZero(UnsafeMutableRawBufferPointer(start: tails, count: lanes * tailStride))
         }
-    }
-
-    /// The 4-lane kernel, instantiated here for the baseline vector unit.
-    @inline(never)
-    private static func simd4Codes(_ job: SHA256LaneJob) {
-        sha256HMACLanes(SIMD4<UInt32>.self, job)
     }
 }
 

@@ -90,6 +90,8 @@ public struct CryptoBackendSelection: Sendable, Equatable {
     public let unknownDisabledNames: [String]
     /// AES-256 (``AES256/preferredImplementation``).
     public let aes: AES256.Implementation
+    /// The widest bitsliced pass of the constant-time AES's CTR path.
+    public let bitslicedAESWidth: AES256ConstantTime.PassWidth
     /// SHA-256 for single messages (``SHA256/preferredImplementation``).
     public let sha256: SHA256.Implementation
     /// Packet MACs, many at once (``HMACSHA256/preferredLanes``).
@@ -112,6 +114,8 @@ public struct CryptoBackendSelection: Sendable, Equatable {
         default: aes = hardwareAES                   // "hw", unset, unknown
         }
 
+        bitslicedAESWidth = features.contains(.avx512) ? .avx512 : features.contains(.avx2) ? .avx2 : .simd2
+
         let shaHardware = features.contains(.shani) && environment("SPIPED_SHA256") != "portable"
         sha256 = shaHardware ? .hardware : .portable
         macLanes = HMACSHA256.Lanes.allCases.first { lanes in
@@ -129,7 +133,7 @@ public struct CryptoBackendSelection: Sendable, Equatable {
 
     /// One line per primitive, `<primitive> <backend>`, as `spiped-bench backends` prints them.
     public var summaryLines: [String] {
-        ["aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
+        [aes == .constantTime ? "aes \(aes.backendName)-\(bitslicedAESWidth.backendName)" : "aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
          "modexp \(modexp.backendName)"]
     }
 }
@@ -149,6 +153,40 @@ extension AES256.Implementation {
         case .hardware: return "aesni"
         case .constantTime: return "ct-bitsliced"
         case .table: return "table"
+        }
+    }
+}
+
+extension AES256ConstantTime {
+    /// How many counter blocks one bitsliced CTR pass encrypts.
+    public enum PassWidth: Sendable, Equatable {
+        /// 8 blocks: two 4-block groups in 128-bit lanes (SSE2, NEON).
+        case simd2
+        /// 16 blocks in YMM lanes (AVX2).
+        case avx2
+        /// 32 blocks in ZMM lanes (AVX-512F).
+        case avx512
+
+        public var blocksPerPass: Int {
+            switch self {
+            case .simd2: return 8
+            case .avx2: return 16
+            case .avx512: return 32
+            }
+        }
+
+        /// The instruction set and blocks per pass, e.g. `avx2-x16`.
+        public var backendName: String {
+            switch self {
+            case .simd2:
+                #if arch(x86_64)
+                return "sse2-x8"
+                #else
+                return "simd-x8"
+                #endif
+            case .avx2: return "avx2-x16"
+            case .avx512: return "avx512-x32"
+            }
         }
     }
 }
