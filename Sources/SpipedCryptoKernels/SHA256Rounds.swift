@@ -142,12 +142,16 @@ public let sha256RoundConstants: [UInt32] = [
 /// One round. Instead of shifting the eight working variables each round,
 /// the caller rotates which variable plays which role, so only `d` and `h`
 /// change: d += T1, h = T1 + T2 (the new "e" and "a").
+/// Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)), and this round's b ^ c is the
+/// previous round's a ^ b, carried in `bc` (one operation fewer per round).
 @inlinable @inline(__always)
 func sha256Round<W: SHA256Word>(_ a: W, _ b: W, _ c: W, _ d: inout W,
-                                _ e: W, _ f: W, _ g: W, _ h: inout W, _ k: UInt32, _ w: W) {
+                                _ e: W, _ f: W, _ g: W, _ h: inout W, _ k: UInt32, _ w: W, _ bc: inout W) {
     let t1 = h &+ bigSigma1(e) &+ (g ^ (e & (f ^ g))) &+ W(broadcast: k) &+ w    // Ch(e,f,g)
     d = d &+ t1
-    h = t1 &+ bigSigma0(a) &+ ((a & b) | (c & (a | b)))                          // Maj(a,b,c)
+    let ab = a ^ b
+    h = t1 &+ bigSigma0(a) &+ (b ^ (ab & bc))                                    // Maj(a,b,c)
+    bc = ab
 }
 
 /// Compresses `blockCount` 64-byte blocks into `state`. `word(block, t)`
@@ -166,26 +170,27 @@ public func sha256Compress<W: SHA256Word>(_ state: inout SHA256State<W>, blockCo
             var w8 = word(block, 8), w9 = word(block, 9), w10 = word(block, 10), w11 = word(block, 11)
             var w12 = word(block, 12), w13 = word(block, 13), w14 = word(block, 14), w15 = word(block, 15)
             var a = s.h0, b = s.h1, c = s.h2, d = s.h3, e = s.h4, f = s.h5, g = s.h6, h = s.h7
+            var bc = b ^ c
             var k = k0
             var pass = 0
             while true {
                 // 16 rounds on the current 16 schedule words.
-                sha256Round(a, b, c, &d, e, f, g, &h, k[0], w0)
-                sha256Round(h, a, b, &c, d, e, f, &g, k[1], w1)
-                sha256Round(g, h, a, &b, c, d, e, &f, k[2], w2)
-                sha256Round(f, g, h, &a, b, c, d, &e, k[3], w3)
-                sha256Round(e, f, g, &h, a, b, c, &d, k[4], w4)
-                sha256Round(d, e, f, &g, h, a, b, &c, k[5], w5)
-                sha256Round(c, d, e, &f, g, h, a, &b, k[6], w6)
-                sha256Round(b, c, d, &e, f, g, h, &a, k[7], w7)
-                sha256Round(a, b, c, &d, e, f, g, &h, k[8], w8)
-                sha256Round(h, a, b, &c, d, e, f, &g, k[9], w9)
-                sha256Round(g, h, a, &b, c, d, e, &f, k[10], w10)
-                sha256Round(f, g, h, &a, b, c, d, &e, k[11], w11)
-                sha256Round(e, f, g, &h, a, b, c, &d, k[12], w12)
-                sha256Round(d, e, f, &g, h, a, b, &c, k[13], w13)
-                sha256Round(c, d, e, &f, g, h, a, &b, k[14], w14)
-                sha256Round(b, c, d, &e, f, g, h, &a, k[15], w15)
+                sha256Round(a, b, c, &d, e, f, g, &h, k[0], w0, &bc)
+                sha256Round(h, a, b, &c, d, e, f, &g, k[1], w1, &bc)
+                sha256Round(g, h, a, &b, c, d, e, &f, k[2], w2, &bc)
+                sha256Round(f, g, h, &a, b, c, d, &e, k[3], w3, &bc)
+                sha256Round(e, f, g, &h, a, b, c, &d, k[4], w4, &bc)
+                sha256Round(d, e, f, &g, h, a, b, &c, k[5], w5, &bc)
+                sha256Round(c, d, e, &f, g, h, a, &b, k[6], w6, &bc)
+                sha256Round(b, c, d, &e, f, g, h, &a, k[7], w7, &bc)
+                sha256Round(a, b, c, &d, e, f, g, &h, k[8], w8, &bc)
+                sha256Round(h, a, b, &c, d, e, f, &g, k[9], w9, &bc)
+                sha256Round(g, h, a, &b, c, d, e, &f, k[10], w10, &bc)
+                sha256Round(f, g, h, &a, b, c, d, &e, k[11], w11, &bc)
+                sha256Round(e, f, g, &h, a, b, c, &d, k[12], w12, &bc)
+                sha256Round(d, e, f, &g, h, a, b, &c, k[13], w13, &bc)
+                sha256Round(c, d, e, &f, g, h, a, &b, k[14], w14, &bc)
+                sha256Round(b, c, d, &e, f, g, h, &a, k[15], w15, &bc)
                 pass &+= 1
                 if pass == 4 { break }
                 // Next 16 schedule words in place (FIPS 180-4 6.2.2 step 1):

@@ -24,11 +24,15 @@ import SpipedCrypto
         #expect(select(everything, ["SPIPED_DISABLE": "shani,ifma"]).summaryLines
                 == ["aes aesni", "sha256 avx512-x16", "sha256-single portable", "modexp portable"])
         #expect(select(everything, ["SPIPED_DISABLE": "shani,avx512"]).macLanes == .avx2)
+        #expect(select(everything, ["SPIPED_DISABLE": "aesni"]).summaryLines[0] == "aes ct-bitsliced-avx512-x32")
+        #expect(select(everything, ["SPIPED_DISABLE": "aesni,avx512"]).bitslicedAESWidth == .avx2)
+        #expect(select(everything, ["SPIPED_AES": "ct", "SPIPED_DISABLE": "avx2"]).summaryLines[0]
+                == "aes ct-bitsliced-\(AES256ConstantTime.PassWidth.simd2.backendName)")
         #expect(select(everything, ["SPIPED_DISABLE": "avx512"]).features == [.aesni, .shani, .avx2])
         #expect(select(everything, ["SPIPED_DISABLE": "avx2"]).features == [.aesni, .shani])
         let none = select(everything, ["SPIPED_DISABLE": " aesni, shani,avx2,avx512,ifma ,"])
         #expect(none.features == [] && none.unknownDisabledNames.isEmpty)
-        #expect(none.summaryLines == ["aes ct-bitsliced", "sha256 \(HMACSHA256.Lanes.simd4.backendName)",
+        #expect(none.summaryLines == ["aes ct-bitsliced-\(AES256ConstantTime.PassWidth.simd2.backendName)", "sha256 \(HMACSHA256.Lanes.simd4.backendName)",
                                       "sha256-single portable", "modexp portable"])
         let odd = select(everything, ["SPIPED_DISABLE": "aesni,sse9,AVX2"])
         #expect(odd.features == [.shani, .avx2, .avx512, .ifma] && odd.unknownDisabledNames == ["sse9", "AVX2"])

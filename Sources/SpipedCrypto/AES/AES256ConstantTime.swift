@@ -30,9 +30,20 @@ public struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
     private let keys: AESKeyMaterial
 
-    /// Expands a 32-byte key. Any other length is a programming error.
+    /// The widest bitsliced pass `xorKeystream` uses.
+    public let passWidth: PassWidth
+
+    /// Expands a 32-byte key, with the pass width ``CryptoBackends`` chose.
+    /// Any other key length is a programming error.
     public init(key: some Collection<UInt8>) {
+        self.init(key: key, passWidth: CryptoBackends.current.bitslicedAESWidth)
+    }
+
+    /// Expands a 32-byte key for the given pass width (one this process may
+    /// not run is replaced by ``PassWidth/simd2``).
+    public init(key: some Collection<UInt8>, passWidth: PassWidth) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
+        self.passWidth = passWidth.isAvailable ? passWidth : .simd2
         keys = AESKeyMaterial(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
         AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self))
     }
@@ -73,7 +84,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
         let count = buffer.count
         var block = firstBlock
         var offset = 0
-        let width = CryptoBackends.current.bitslicedAESWidth
+        let width = passWidth
         let passes = count / (16 * width.blocksPerPass)
         if passes > 0 {
             switch width {

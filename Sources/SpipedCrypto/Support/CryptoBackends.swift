@@ -159,7 +159,7 @@ extension AES256.Implementation {
 
 extension AES256ConstantTime {
     /// How many counter blocks one bitsliced CTR pass encrypts.
-    public enum PassWidth: Sendable, Equatable {
+    public enum PassWidth: Sendable, Equatable, CaseIterable {
         /// 8 blocks: two 4-block groups in 128-bit lanes (SSE2, NEON).
         case simd2
         /// 16 blocks in YMM lanes (AVX2).
@@ -172,6 +172,15 @@ extension AES256ConstantTime {
             case .simd2: return 8
             case .avx2: return 16
             case .avx512: return 32
+            }
+        }
+
+        /// Whether this process may run it (CPU, build and SPIPED_DISABLE).
+        public var isAvailable: Bool {
+            switch self {
+            case .simd2: return true
+            case .avx2: return CryptoBackends.current.features.contains(.avx2)
+            case .avx512: return CryptoBackends.current.features.contains(.avx512)
             }
         }
 
