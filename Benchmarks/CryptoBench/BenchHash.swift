@@ -115,7 +115,7 @@ private func runLaneBenchmarks(key: [UInt8], opensslHMAC: Double?, opensslHMACPo
         }
         let reference = lanes == .shaniPairs ? opensslHMAC : opensslHMACPortable
         let referenceName = lanes == .shaniPairs ? "" : ", openssl w/o SHA-NI"
-        printComparison("HMAC 1036 B x64 batch, \(lanes.backendName)\(referenceName)",
+        printComparison("HMAC 1036 B x64, \(lanes.backendName)\(referenceName)",
                         ours: speed, openssl: reference.map { $0 / 1e6 }, unit: "MB/s")
     }
     benchSink(codes)
