@@ -105,8 +105,8 @@ public struct HMACSHA256: Sendable {
 
     /// HMAC(key, body || suffix) into `code` (32 bytes) from the keyed state
     /// alone (any message added with `update` is ignored): the lone-message
-    /// case of the batch APIs.
-    func singleCode(body: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, into code: UnsafeMutableRawPointer) {
+    /// case of the batch APIs, with no copy of the value's state left behind.
+    public func singleCode(body: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, into code: UnsafeMutableRawPointer) {
         var working = self
         working.inner = SHA256(chainingState: innerKeyed, byteCount: UInt64(SHA256.blockByteCount),
                                implementation: inner.implementation)

@@ -50,6 +50,25 @@ enum PacketLayout {
     static func computeMACs(_ keyed: HMACSHA256, count: Int, packets: UnsafeRawPointer, firstPacketNumber: UInt64,
                             into codes: UnsafeMutableRawPointer, codeStride: Int) {
         precondition(count >= 1 && count <= maxMACBatch, "PacketLayout.computeMACs: batch size")
+        if count <= 2 {
+            // One or two packets (SHA-NI pairs, short batches): straight to the
+            // pair or single code, without building pointer tables.
+            var counters = (firstPacketNumber.bigEndian, (firstPacketNumber &+ 1).bigEndian)
+            withUnsafeBytes(of: &counters) { raw in
+                let bodyA = UnsafeRawBufferPointer(start: packets, count: encryptedByteCount)
+                let suffixA = UnsafeRawBufferPointer(rebasing: raw[0..<8])
+                if count == 1 {
+                    keyed.singleCode(body: bodyA, suffix: suffixA, into: codes)
+                } else {
+                    keyed.authenticationCodes(body: bodyA, suffix: suffixA,
+                                              body: UnsafeRawBufferPointer(start: packets + packetByteCount,
+                                                                           count: encryptedByteCount),
+                                              suffix: UnsafeRawBufferPointer(rebasing: raw[8..<16]),
+                                              into: codes, codes + codeStride)
+                }
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maxMACBatch) { counters in
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: 2 * maxMACBatch) { inputs in
                 withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: maxMACBatch) { outputs in
