@@ -15,7 +15,7 @@ struct AESCTRTarget: TimingTarget {
     let expectation = Expectation.noLeak
     var classDescription: String {
         "fixed = first counter block equal to key[0..<16] (round-1 state zero), random = random nonce and block; "
-            + "512 bytes per measurement; backend \(CryptoBackends.current.summaryLines[0])"
+            + "512 bytes per measurement; passes: ct-bitsliced-\(cipher.passWidth.backendName)"
     }
 
     private let cipher: AES256ConstantTime
