@@ -8,7 +8,11 @@
 // AVX2 (SpipedCrypto's CryptoBackends checks) and `isCompiledIn` is true.
 import SpipedCryptoKernels
 
-/// AVX2 multi-buffer HMAC-SHA256 (8 lanes).
+/// AVX2 multi-buffer HMAC-SHA256 (8 lanes) and wide bitsliced AES.
+///
+/// Each kernel module has its own non-generic entry points (the SSE2 and
+/// AVX-512 ones look the same): a generic entry would be specialized in the
+/// caller's module, compiled without this module's flags.
 public enum AVX2Lanes {
     /// Messages per call.
     public static let laneCount = 8

@@ -1,15 +1,16 @@
 // The SHA-256 compression function (FIPS 180-4 section 6.2.2, round
 // constants of section 4.2.2) written once over the word type: `UInt32` for
-// one message, `SIMD4/8/16<UInt32>` for 4, 8 or 16 independent messages in
-// the lanes of one vector (multi-buffer hashing).
+// one message, or a vector of 4, 8 or 16 words, one per independent message
+// (multi-buffer hashing): SpipedCryptoHWSSE2/AVX2's intrinsic words on
+// x86_64, Swift's SIMD4<UInt32> elsewhere and SIMD16<UInt32> for AVX-512.
 //
 // Why a module of its own: everything here is `@inlinable`, so each module
 // that instantiates a word type compiles these rounds with its own compiler
-// flags: SpipedCrypto gets the portable scalar code and 4 lanes on the
-// x86_64 baseline (SSE2; NEON on aarch64), SpipedCryptoHWAVX2 8 lanes in
-// YMM registers, SpipedCryptoHWAVX512 16 lanes in ZMM registers (where the
-// rotations become single VPROLD instructions). This module itself has no
-// flags and no policy.
+// flags: SpipedCrypto gets the portable scalar code, SpipedCryptoHWSSE2 4
+// lanes on the baseline vector unit (SSE2; NEON on aarch64),
+// SpipedCryptoHWAVX2 8 lanes in YMM registers, SpipedCryptoHWAVX512 16 lanes
+// in ZMM registers (where the rotations become single VPROLD instructions).
+// This module itself has no flags and no policy.
 //
 // Guarantees: constant-time: the rounds are straight-line code with no
 // branch, loop bound or memory index that depends on the data (only on
@@ -85,13 +86,6 @@ extension SIMD where Scalar == UInt32 {
     @inlinable @inline(__always) public func lane(_ i: Int) -> UInt32 { self[i] }
 }
 extension SIMD4: SHA256Word where Scalar == UInt32 {
-    @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }
-    @inlinable @inline(__always) public static func bigSigma0(_ x: Self) -> Self { shiftedBigSigma0(x) }
-    @inlinable @inline(__always) public static func bigSigma1(_ x: Self) -> Self { shiftedBigSigma1(x) }
-    @inlinable @inline(__always) public static func smallSigma0(_ x: Self) -> Self { shiftedSmallSigma0(x) }
-    @inlinable @inline(__always) public static func smallSigma1(_ x: Self) -> Self { shiftedSmallSigma1(x) }
-}
-extension SIMD8: SHA256Word where Scalar == UInt32 {
     @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }
     @inlinable @inline(__always) public static func bigSigma0(_ x: Self) -> Self { shiftedBigSigma0(x) }
     @inlinable @inline(__always) public static func bigSigma1(_ x: Self) -> Self { shiftedBigSigma1(x) }

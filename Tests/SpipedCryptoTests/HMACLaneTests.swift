@@ -32,13 +32,14 @@ func laneCodes(_ keyed: HMACSHA256, _ messages: [[UInt8]], split: Int, lanes: HM
     return (0..<count).map { Array(codes[($0 * 32)..<($0 * 32 + 32)]) }
 }
 
-@Suite struct HMACLaneTests {
-    func single(_ keyed: HMACSHA256, _ message: [UInt8]) -> [UInt8] {
-        var mac = keyed
-        mac.update(message)
-        return mac.finalize()
-    }
+/// The one-message HMAC from a keyed state: the reference the batch APIs are checked against.
+func singleHMAC(_ keyed: HMACSHA256, _ message: [UInt8]) -> [UInt8] {
+    var mac = keyed
+    mac.update(message)
+    return mac.finalize()
+}
 
+@Suite struct HMACLaneTests {
     @Test("RFC 4231 HMAC-SHA256, every record, in every lane of a full batch", arguments: availableLanes)
     func rfc4231(_ lanes: HMACSHA256.Lanes) throws {
         let records = try loadVectorFile("HMAC/rfc-4231-sha256.txt")
@@ -66,7 +67,7 @@ func laneCodes(_ keyed: HMACSHA256, _ messages: [[UInt8]], split: Int, lanes: HM
                 let messages = (0..<count).map { testMessage(length: body + suffix, seed: UInt32(body * 100 + suffix + $0 * 7919)) }
                 let codes = laneCodes(keyedWithMessage, messages, split: body, lanes: lanes)
                 for i in 0..<count {
-                    #expect(codes[i] == single(keyed, messages[i]), "body \(body) suffix \(suffix), message \(i) of \(count)")
+                    #expect(codes[i] == singleHMAC(keyed, messages[i]), "body \(body) suffix \(suffix), message \(i) of \(count)")
                 }
             }
         }
