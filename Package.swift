@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // spiped-swift: a pure-Swift, zero-dependency spiped/spipe.
-// Layers (bottom to top): SpipedCryptoHW -> SpipedCrypto -> SpipedProtocol -> SpipedNet -> SpipedDaemon -> spiped, spipe.
+// Layers (bottom to top): SpipedCryptoKernels, SpipedCryptoHW* -> SpipedCrypto -> SpipedProtocol -> SpipedNet -> SpipedDaemon -> spiped, spipe.
 // SpipedCrypto and SpipedProtocol run wherever Swift does; SpipedNet and above are Linux-only (epoll).
 // No package dependencies: only the Swift toolchain.
 import PackageDescription
@@ -15,16 +15,19 @@ let portableOnly = Context.environment["SPIPED_PORTABLE"] == "1"
 let hwFlags: [String] = portableOnly ? [] : ["-Xcc", "-maes", "-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-mssse3", "-Xcc", "-mpclmul"]
 // The AVX-512 IFMA bignum kernel gets its own module and flags, so no AES/SHA code is ever compiled for AVX-512.
 let hwBigNumFlags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f", "-Xcc", "-mavx512ifma"]
+// The multi-buffer lane kernels: one module per vector width, each compiled for its own extension only.
+let hwAVX2Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx2"]
+let hwAVX512Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f"]
 #else
 let hwFlags: [String] = []
 let hwBigNumFlags: [String] = []
+let hwAVX2Flags: [String] = []
+let hwAVX512Flags: [String] = []
 #endif
-let hwSettings: [SwiftSetting] = hwFlags.isEmpty
-    ? [.define("SPIPED_NO_INTRINSICS")]
-    : [.unsafeFlags(hwFlags)]
-let hwBigNumSettings: [SwiftSetting] = hwBigNumFlags.isEmpty
-    ? [.define("SPIPED_NO_INTRINSICS")]
-    : [.unsafeFlags(hwBigNumFlags)]
+/// A hardware module's settings: its flags, or SPIPED_NO_INTRINSICS (stubs) without them.
+func hardwareSettings(_ flags: [String]) -> [SwiftSetting] {
+    flags.isEmpty ? [.define("SPIPED_NO_INTRINSICS")] : [.unsafeFlags(flags)]
+}
 
 // MARK: region "extra-targets" (fuzz targets, constant-time harness): appended to `targets` below.
 // libFuzzer targets (Tests/Fuzz, see its README): only when SPIPED_FUZZ=1 is set at
@@ -59,12 +62,21 @@ let package = Package(
     ],
     targets: [
         // Hardware kernels (AES-NI, SHA-NI): raw functions only, no policy.
-        .target(name: "SpipedCryptoHW", swiftSettings: hwSettings),
+        .target(name: "SpipedCryptoHW", swiftSettings: hardwareSettings(hwFlags)),
         // AVX-512 IFMA radix-2^52 Montgomery kernel (2048-bit modexp), called only after CPU/OS detection.
-        .target(name: "SpipedCryptoHWBigNum", swiftSettings: hwBigNumSettings),
+        .target(name: "SpipedCryptoHWBigNum", dependencies: ["SpipedCryptoHW"], swiftSettings: hardwareSettings(hwBigNumFlags)),
+        // Generic kernels over the lane type (SHA-256 rounds), @inlinable: compiled by each module that instantiates them.
+        .target(name: "SpipedCryptoKernels"),
+        // Multi-buffer HMAC-SHA256: 8 lanes (AVX2), 16 lanes (AVX-512F), called only after CPU/OS detection.
+        // The same kernels on the baseline vector unit (SSE2 intrinsics on x86_64, no extra flags; SIMD types elsewhere).
+        .target(name: "SpipedCryptoHWSSE2", dependencies: ["SpipedCryptoKernels"],
+                swiftSettings: portableOnly ? [.define("SPIPED_NO_INTRINSICS")] : []),
+        .target(name: "SpipedCryptoHWAVX2", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX2Flags)),
+        .target(name: "SpipedCryptoHWAVX512", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX512Flags)),
         // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
         // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
-        .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum"]),
+        .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum", "SpipedCryptoKernels",
+                                                     "SpipedCryptoHWSSE2", "SpipedCryptoHWAVX2", "SpipedCryptoHWAVX512"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, epoll event loops, connections (Linux-only).

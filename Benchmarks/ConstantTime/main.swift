@@ -45,6 +45,8 @@ let catalog: [Entry] = [
         try MACCompareTarget(kind: .earlyExit, fixedClass: .lastByteDiffers, batch: 8, chunkSize: $0) },
     entry("aes-ct", 10_000_000, chunk: 10_000, "AES256ConstantTime.encryptBlock (bitsliced)") {
         try AESTarget(name: "aes-ct", expectation: .noLeak, evict: false, chunkSize: $0) { AES256ConstantTime(key: $0) } },
+    entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (wide bitsliced passes)") {
+        try AESCTRTarget(chunkSize: $0) },
     entry("aes-hw", 20_000_000, chunk: 10_000, "AES256Hardware.encryptBlock (AES-NI)", available: AES256Hardware.isSupported) {
         try AESTarget(name: "aes-hw", expectation: .noLeak, evict: false, batch: 8, chunkSize: $0) { AES256Hardware(key: $0) } },
     entry("aes-table", 10_000_000, chunk: 10_000, "CONTROL: AES256Table.encryptBlock, tables warm in L1") {
@@ -62,7 +64,7 @@ let catalog: [Entry] = [
         try ModExpTarget(path: .modularExponentiation(.avx512IFMA), fixed: fixedExponent, randomModulus: randomModulus, chunkSize: $0) },
 ]
 /// Run when no target is named (modexp-ifma is the engine `dh` already uses here).
-let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "aes-ct", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
+let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "aes-ct", "aes-ct-ctr", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
 
 @MainActor
 func usage() -> Never {

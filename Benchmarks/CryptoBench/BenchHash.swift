@@ -87,4 +87,36 @@ func runHashBenchmarks() {
     }
     print("openssl hmac(sha256) 1036 B (default CPU features): \(formatFigure(opensslHMAC.map { $0 / 1e6 })) MB/s")
     benchSink(digest)
+    runLaneBenchmarks(key: key, opensslHMAC: opensslHMAC, opensslHMACPortable: opensslHMACPortable)
+}
+
+/// The packet layer's batch form: 64 packets' MACs (a full read) in one
+/// `authenticationCodes(count:...)` call, per lane kind available here.
+private func runLaneBenchmarks(key: [UInt8], opensslHMAC: Double?, opensslHMACPortable: Double?) {
+    let packets = 64, body = 1028, suffix = 8
+    let bodies = [UInt8](repeating: 0xa5, count: packets * body)
+    let counters = [UInt8](repeating: 0, count: packets * suffix)
+    var codes = [UInt8](repeating: 0, count: packets * 32)
+    let keyed = HMACSHA256(key: key)
+    for lanes in HMACSHA256.Lanes.allCases where lanes.isAvailable {
+        let speed = bodies.withUnsafeBytes { b in
+            counters.withUnsafeBytes { c in
+                codes.withUnsafeMutableBytes { out in
+                    let bodyTable = (0..<packets).map { UnsafeRawPointer(b.baseAddress!) + $0 * body }
+                    let suffixTable = (0..<packets).map { UnsafeRawPointer(c.baseAddress!) + $0 * suffix }
+                    let codeTable = (0..<packets).map { out.baseAddress! + $0 * 32 }
+                    return measureMBps(bytesPerIteration: packets * (body + suffix)) {
+                        keyed.authenticationCodes(count: packets, bodies: bodyTable, bodyByteCount: body,
+                                                  suffixes: suffixTable, suffixByteCount: suffix,
+                                                  codes: codeTable, lanes: lanes)
+                    }
+                }
+            }
+        }
+        let reference = lanes == .shaniPairs ? opensslHMAC : opensslHMACPortable
+        let referenceName = lanes == .shaniPairs ? "" : ", openssl w/o SHA-NI"
+        printComparison("HMAC 1036 B x64, \(lanes.backendName)\(referenceName)",
+                        ours: speed, openssl: reference.map { $0 / 1e6 }, unit: "MB/s")
+    }
+    benchSink(codes)
 }

@@ -18,7 +18,11 @@ rounds and reports the median of each and the ratio ours/C:
   resident memory (VmRSS of -e plus -d) idle and with N open connections.
 
 It ends with machine information and a Markdown table for the README.
-`--quick` runs small sizes once (a smoke test). Standard library only.
+`--quick` runs small sizes once (a smoke test). `--ours-env NAME=VALUE`
+(repeatable) sets a variable for our daemons only, e.g.
+`--ours-env SPIPED_DISABLE=shani,ifma` to run ours as on a CPU without the
+SHA extensions while the C pair keeps its SHA-NI; the backends ours then
+selects are printed (from spiped-bench beside our binary). Standard library only.
 """
 
 import argparse
@@ -76,6 +80,8 @@ def parse_args():
     p.add_argument("--tests", default=",".join(TESTS),
                    help="comma-separated subset of " + ",".join(TESTS) + " (default: all)")
     p.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
+    p.add_argument("--ours-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="environment variable for our daemons only (repeatable), e.g. SPIPED_DISABLE=shani,ifma")
     a = p.parse_args()
     q = a.quick
     a.rounds = a.rounds or (1 if q else 5)
@@ -85,6 +91,12 @@ def parse_args():
     a.pings = a.pings or (1000 if q else 5000)
     a.conns = a.conns or (200 if q else 1000)
     a.tests = [t for t in a.tests.split(",") if t]
+    a.ours_env_dict = {}
+    for item in a.ours_env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            p.error(f"--ours-env wants NAME=VALUE, got {item!r}")
+        a.ours_env_dict[name] = value
     unknown = set(a.tests) - set(TESTS)
     if unknown:
         p.error("unknown test(s): " + ", ".join(sorted(unknown)))
@@ -240,8 +252,18 @@ def main():
                               "--ours DIR; --ours /usr/bin runs C against C to validate the harness.")
     raise_fd_limit(a.conns)
     info = machine_info([("A = C (reference)", ref_bin), ("B = ours", ours_bin)])
-    labels = [{"key": "C", "name": f"C ({version_of(ref_bin)})", "bin": ref_bin},
-              {"key": "ours", "name": "ours", "bin": ours_bin}]
+    labels = [{"key": "C", "name": f"C ({version_of(ref_bin)})", "bin": ref_bin, "env": None},
+              {"key": "ours", "name": "ours", "bin": ours_bin, "env": a.ours_env_dict}]
+    if a.ours_env_dict:
+        info.append("ours runs with " + " ".join(f"{k}={v}" for k, v in a.ours_env_dict.items()))
+    bench = os.path.join(os.path.dirname(ours_bin), "spiped-bench")
+    if os.access(bench, os.X_OK):
+        try:
+            shown = subprocess.run([bench, "backends"], capture_output=True, timeout=10,
+                                   env=dict(os.environ, **a.ours_env_dict)).stdout.decode().split("\n")
+            info.append("ours selects: " + ", ".join(x for x in shown if x))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
     print("spiped end-to-end comparison" + (" (--quick)" if a.quick else ""))
     print("\n".join("  " + x for x in info))
     print(f"  sizes: single {a.single_mib} MiB, {a.streams} streams x {a.multi_mib // a.streams} MiB, "
@@ -262,11 +284,12 @@ def main():
         print("  " + base, flush=True)
         info.append(base)
         for l in labels:
-            l["pair"] = pairs.Pair(l["bin"], l["key"] + "-pfs", key_path, server.port, workdir)
+            l["pair"] = pairs.Pair(l["bin"], l["key"] + "-pfs", key_path, server.port, workdir, env=l["env"])
             started.append(l["pair"])
             l["fast"] = None
             if "hsf" in a.tests:
-                l["fast"] = pairs.Pair(l["bin"], l["key"] + "-fast", key_path, server.port, workdir, fast=True)
+                l["fast"] = pairs.Pair(l["bin"], l["key"] + "-fast", key_path, server.port, workdir, fast=True,
+                                       env=l["env"])
                 started.append(l["fast"])
         for l in labels:
             l["pair"].wait_ready()

@@ -56,7 +56,8 @@ class Server:
 class Pair:
     """An -e/-d pair of one spiped binary in front of the server."""
 
-    def __init__(self, binary, name, key_path, target_port, workdir, fast=False, timeout_s=2, d_extra=()):
+    def __init__(self, binary, name, key_path, target_port, workdir, fast=False, timeout_s=2, env=None, d_extra=()):
+        """`env`: extra environment variables for these two daemons only; `d_extra`: options for -d only."""
         self.name = name
         self.procs = {}
         self.logs = {}
@@ -73,7 +74,8 @@ class Pair:
             with open(log_path, "wb") as log:
                 self.procs[role] = subprocess.Popen([binary] + specs[role] + common,
                                                     stdin=subprocess.DEVNULL, stdout=log,
-                                                    stderr=subprocess.STDOUT)
+                                                    stderr=subprocess.STDOUT,
+                                                    env=dict(os.environ, **env) if env else None)
 
     def wait_ready(self, timeout=20.0):
         """Returns once a byte makes the whole round trip through the pair."""

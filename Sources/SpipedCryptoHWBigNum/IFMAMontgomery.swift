@@ -25,7 +25,8 @@
 // reads every entry and keeps one with a mask built arithmetically and passed
 // through an optimisation barrier. Digits must be < 2^52 on input (the
 // instructions read only 52 bits of each lane); outputs are normalised.
-// Call only when `BigNumHardwareFeatures.ifma` is true.
+// Call only when `HardwareFeatures.ifma` (SpipedCryptoHW) is true.
+internal import SpipedCryptoHW
 #if arch(x86_64) && !SPIPED_NO_INTRINSICS
 internal import _Builtin_intrinsics.intel
 #endif
@@ -38,7 +39,7 @@ public enum IFMAMontgomery {
     public static let digitMask: UInt64 = (1 << 52) - 1
 
     /// Whether the CPU and OS can run these kernels.
-    public static var isSupported: Bool { BigNumHardwareFeatures.ifma }
+    public static var isSupported: Bool { HardwareFeatures.ifma }
 
     /// r = a * b * 2^-2080 mod n, almost reduced (r < 2^2049), for a, b < 2^2049
     /// with normalised digits, n odd below 2^2048 and k0 = -n^-1 mod 2^52.

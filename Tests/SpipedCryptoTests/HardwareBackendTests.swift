@@ -12,7 +12,7 @@ import SpipedCrypto
 
 /// `xorKeystream` applied to a copy of `data` placed `misalign` bytes into a
 /// larger buffer (so the kernels see unaligned addresses too).
-private func keystreamXor(_ cipher: some AES256BlockCipher, nonce: UInt64, firstBlock: UInt64,
+func keystreamXor(_ cipher: some AES256BlockCipher, nonce: UInt64, firstBlock: UInt64,
                           _ data: [UInt8], misalign: Int) -> [UInt8] {
     var buffer = [UInt8](repeating: 0, count: data.count + misalign)
     buffer.replaceSubrange(misalign..<(misalign + data.count), with: data)

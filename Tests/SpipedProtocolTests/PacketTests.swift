@@ -141,12 +141,13 @@ struct PacketTests {
         #expect(throws: PacketError.badMAC) { try serverOpener().open(input) }
     }
 
-    @Test("a bad packet at any position among 1...5 in one input: the ones before it are delivered, nothing after",
+    @Test("a bad packet at any position among 1...34 in one input: the ones before it are delivered, nothing after",
           arguments: ["badMAC", "badLength"])
     func badPacketAtEveryPosition(kind: String) {
-        // The opener MACs whole packets two at a time; a bad first or second
-        // of a pair, or a bad odd last packet, must all end the same way.
-        for count in 1...5 {
+        // The opener MACs whole packets in batches as wide as the MAC lanes
+        // (2, 4, 8 or 16); a bad packet anywhere in a batch, in a short last
+        // batch, or alone must all end the same way.
+        for count in Array(1...18) + [31, 32, 33, 34] {
             for bad in 0..<count {
                 var input: [UInt8] = []
                 var expected: [UInt8] = []
@@ -163,7 +164,7 @@ struct PacketTests {
                     }
                     input += packet
                 }
-                var out = [UInt8](repeating: 0, count: 8192)
+                var out = [UInt8](repeating: 0, count: 1024 * (count + 1))
                 let opener = serverOpener()
                 let result = input.withUnsafeBytes { source in
                     out.withUnsafeMutableBytes { opener.openAvailable(source, into: $0) }

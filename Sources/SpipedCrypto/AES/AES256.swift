@@ -7,19 +7,12 @@
 // CTR included, is forwarded to the chosen variant's own implementation (no
 // per-block dispatch). Requesting an implementation this machine cannot run
 // falls back to the constant-time one; `implementation` reports what is used.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// AES-256 with run-time dispatch: hardware (AES-NI) when supported, otherwise
 /// the constant-time bitsliced variant; the table variant only on request.
 ///
-/// The environment variable `SPIPED_AES` (`hw`, `ct` or `table`), read once per
-/// process, overrides the default choice.
+/// The default choice comes from ``CryptoBackends`` (SPIPED_AES=hw|ct|table and
+/// SPIPED_DISABLE=aesni change it).
 public struct AES256: AES256BlockCipher {
     /// The AES-256 implementations this type can dispatch to.
     public enum Implementation: CaseIterable, Sendable {
@@ -49,20 +42,9 @@ public struct AES256: AES256BlockCipher {
     }
 
     /// The implementation ``init(key:)`` uses: hardware if supported, else
-    /// constant-time; `SPIPED_AES=hw|ct|table` overrides (read once; `hw` on a
-    /// CPU without AES instructions, or an unknown value, gives constant-time).
-    public static var preferredImplementation: Implementation { preferred }
-
-    private static let preferred: Implementation = {
-        let fallback: Implementation = isAvailable(.hardware) ? .hardware : .constantTime
-        guard let raw = getenv("SPIPED_AES") else { return fallback }
-        switch String(cString: raw) {
-        case "hw": return isAvailable(.hardware) ? .hardware : .constantTime
-        case "ct": return .constantTime
-        case "table": return .table
-        default: return fallback
-        }
-    }()
+    /// constant-time, as resolved once by ``CryptoBackends`` (`SPIPED_AES=hw|ct|table`
+    /// overrides; `hw` without AES instructions, or an unknown value, gives the default).
+    public static var preferredImplementation: Implementation { CryptoBackends.current.aes }
 
     /// Expands a 32-byte key for ``preferredImplementation``.
     public init(key: some Collection<UInt8>) {

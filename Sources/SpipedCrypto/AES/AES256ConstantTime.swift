@@ -13,8 +13,15 @@
 // - `wipe()`: a fixed-length zeroing of the key buffer.
 // No function here indexes memory with, or branches on, key or data bits.
 //
-// Single blocks are processed in a 4-block pass with 3 empty slots; the CTR
-// path (`xorKeystream`) fills all 4 slots with consecutive counter blocks.
+// Single blocks are processed in a 4-block pass with 3 empty slots. The CTR
+// path (`xorKeystream`) encrypts consecutive counter blocks in the widest
+// pass the CPU offers (CryptoBackends: 32 blocks in AVX-512, 16 in AVX2, 8 in
+// SSE2/NEON; the same circuit over vector lanes, SpipedCryptoKernels), and
+// the last 1...(pass - 1) blocks in 4-block passes.
+import SpipedCryptoKernels
+import SpipedCryptoHWSSE2
+import SpipedCryptoHWAVX2
+import SpipedCryptoHWAVX512
 
 /// AES-256 implemented with bitslicing: no table look-ups, no secret-dependent
 /// branches or memory indices, so it does not leak through cache timing.
@@ -23,9 +30,20 @@ public struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
     private let keys: SecretBuffer
 
-    /// Expands a 32-byte key. Any other length is a programming error.
+    /// The widest bitsliced pass `xorKeystream` uses.
+    public let passWidth: PassWidth
+
+    /// Expands a 32-byte key, with the pass width ``CryptoBackends`` chose.
+    /// Any other key length is a programming error.
     public init(key: some Collection<UInt8>) {
+        self.init(key: key, passWidth: CryptoBackends.current.bitslicedAESWidth)
+    }
+
+    /// Expands a 32-byte key for the given pass width (one this process may
+    /// not run is replaced by ``PassWidth/simd2``).
+    public init(key: some Collection<UInt8>, passWidth: PassWidth) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
+        self.passWidth = passWidth.isAvailable ? passWidth : .simd2
         keys = SecretBuffer(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
         AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self))
     }
@@ -36,7 +54,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
 
     /// Encrypts one 16-byte block; `input` and `output` may be the same.
     public func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
-        var s = AESPlanes()
+        var s = AESPlanes<UInt64>()
         s.q0 = UInt64(littleEndian: input.loadUnaligned(as: UInt64.self))
         s.q1 = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         s = AESPlanes.pack(s)
@@ -48,7 +66,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
 
     /// Decrypts one 16-byte block; `input` and `output` may be the same.
     public func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
-        var s = AESPlanes()
+        var s = AESPlanes<UInt64>()
         s.q0 = UInt64(littleEndian: input.loadUnaligned(as: UInt64.self))
         s.q1 = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         s = AESPlanes.pack(s)
@@ -58,21 +76,30 @@ public struct AES256ConstantTime: AES256BlockCipher {
         output.storeBytes(of: s.q1.littleEndian, toByteOffset: 8, as: UInt64.self)
     }
 
-    /// XORs the spiped CTR keystream into `buffer`, encrypting 4 consecutive
-    /// counter blocks per bitsliced pass.
+    /// XORs the spiped CTR keystream into `buffer`: wide passes first
+    /// (``CryptoBackends``' bitslice width), then 4 counter blocks per pass.
     public func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
         let rk = roundKeys
         let count = buffer.count
         var block = firstBlock
         var offset = 0
+        let width = passWidth
+        let passes = count / (16 * width.blocksPerPass)
+        if passes > 0 {
+            switch width {
+            case .avx512: AVX512Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
+            case .avx2: AVX2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
+            case .simd2: SSE2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
+            }
+            offset = passes * 16 * width.blocksPerPass
+            block &+= UInt64(passes * width.blocksPerPass)
+        }
         while count - offset >= 64 {
             let ks = AES256ConstantTime.keystream(nonce, block, rk)
             let p = base + offset
-            AES256ConstantTime.xorWord(p, 0, ks.q0); AES256ConstantTime.xorWord(p, 8, ks.q1)
-            AES256ConstantTime.xorWord(p, 16, ks.q2); AES256ConstantTime.xorWord(p, 24, ks.q3)
-            AES256ConstantTime.xorWord(p, 32, ks.q4); AES256ConstantTime.xorWord(p, 40, ks.q5)
-            AES256ConstantTime.xorWord(p, 48, ks.q6); AES256ConstantTime.xorWord(p, 56, ks.q7)
+            xorWord(p, 0, ks.q0); xorWord(p, 8, ks.q1); xorWord(p, 16, ks.q2); xorWord(p, 24, ks.q3)
+            xorWord(p, 32, ks.q4); xorWord(p, 40, ks.q5); xorWord(p, 48, ks.q6); xorWord(p, 56, ks.q7)
             offset += 64
             block &+= 4
         }
@@ -81,13 +108,13 @@ public struct AES256ConstantTime: AES256BlockCipher {
             let k = AES256ConstantTime.keystream(nonce, block, rk)
             var ks = AESPlanes(k.q0.littleEndian, k.q1.littleEndian, k.q2.littleEndian, k.q3.littleEndian,
                                k.q4.littleEndian, k.q5.littleEndian, k.q6.littleEndian, k.q7.littleEndian)
-            withUnsafeBytes(of: &ks) { k in
+            withUnsafeMutableBytes(of: &ks) { k in
                 let p = base + offset
                 for i in 0..<(count - offset) {
                     p.storeBytes(of: p.load(fromByteOffset: i, as: UInt8.self) ^ k[i], toByteOffset: i, as: UInt8.self)
                 }
+                secureZero(k)
             }
-            secureZeroValue(&ks)
         }
     }
 
@@ -99,7 +126,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
     /// 64 bytes of keystream: counter blocks `block ... block + 3` encrypted,
     /// as little-endian words in memory order (the struct's field order).
     @inline(__always)
-    private static func keystream(_ nonce: UInt64, _ block: UInt64, _ rk: UnsafePointer<UInt64>) -> AESPlanes {
+    private static func keystream(_ nonce: UInt64, _ block: UInt64, _ rk: UnsafePointer<UInt64>) -> AESPlanes<UInt64> {
         // A counter block is be64(nonce) || be64(index); as little-endian
         // words those halves are the byte-swapped integers.
         let n = nonce.byteSwapped
@@ -110,9 +137,4 @@ public struct AES256ConstantTime: AES256BlockCipher {
         return AESPlanes.unpack(s)
     }
 
-    @inline(__always)
-    private static func xorWord(_ p: UnsafeMutableRawPointer, _ offset: Int, _ k: UInt64) {
-        let v = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ k
-        p.storeBytes(of: v.littleEndian, toByteOffset: offset, as: UInt64.self)
-    }
 }

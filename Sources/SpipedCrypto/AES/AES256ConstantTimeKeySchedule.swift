@@ -5,6 +5,7 @@
 // schedule's branches and Rcon depend only on the word index, and all memory
 // indices are fixed by the loop counters. The 60-word schedule is kept in a
 // stack buffer that is wiped before returning.
+import SpipedCryptoKernels
 
 extension AES256ConstantTime {
     /// Number of 64-bit words of round-key material: 15 rounds x 8 planes.
@@ -37,7 +38,7 @@ extension AES256ConstantTime {
             for round in 0..<15 {
                 let lo = UInt64(w[4 * round]) | UInt64(w[4 * round + 1]) << 32
                 let hi = UInt64(w[4 * round + 2]) | UInt64(w[4 * round + 3]) << 32
-                let p = AESPlanes.pack(AESPlanes(lo, hi, lo, hi, lo, hi, lo, hi))
+                let p = AESPlanes<UInt64>.pack(AESPlanes(lo, hi, lo, hi, lo, hi, lo, hi))
                 let k = out + 8 * round
                 k[0] = p.q0; k[1] = p.q1; k[2] = p.q2; k[3] = p.q3
                 k[4] = p.q4; k[5] = p.q5; k[6] = p.q6; k[7] = p.q7
@@ -49,8 +50,8 @@ extension AES256ConstantTime {
     /// SubWord through the S-box circuit, one byte per bit slot.
     @inline(__always)
     static func subWord(_ word: UInt32) -> UInt32 {
-        var p = AESPlanes.planes(ofWord: word)
+        var p = AESPlanes<UInt64>.planes(ofWord: word)
         p.substitute()
-        return AESPlanes.word(ofPlanes: p)
+        return AESPlanes<UInt64>.word(ofPlanes: p)
     }
 }

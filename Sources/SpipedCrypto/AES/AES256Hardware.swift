@@ -16,9 +16,10 @@ import SpipedCryptoHW
 ///
 /// Check ``isSupported`` before creating one; ``AES256`` does this for you.
 public struct AES256Hardware: AES256BlockCipher {
-    /// Whether this CPU and build can run this variant (detected once per
-    /// process; false in builds made with `SPIPED_PORTABLE=1` and off x86_64).
-    public static var isSupported: Bool { AESNI.isSupported }
+    /// Whether this CPU and build can run this variant and SPIPED_DISABLE does
+    /// not hide it (``CryptoBackends``; false in builds made with
+    /// `SPIPED_PORTABLE=1` and off x86_64).
+    public static var isSupported: Bool { CryptoBackends.current.features.contains(.aesni) }
 
     /// 240 bytes of encryption round keys, then 240 bytes of decryption ones.
     private let keys: SecretBuffer

@@ -6,18 +6,14 @@
 // portable 64-bit kernels where the CPU has IFMA.
 //
 // Choosing it: `ModularExponentiationImplementation.preferred` is this variant
-// when the CPU and OS support it (environment SPIPED_MODEXP=portable|ifma,
-// read once, overrides); tests run every available variant on the vectors.
+// when the CPU and OS support it, as resolved once by CryptoBackends
+// (SPIPED_MODEXP=portable|ifma and SPIPED_DISABLE=ifma change it); tests run
+// every available variant on the vectors.
 //
 // Guarantees (constant-time, as the portable path): conversions between
 // 64-bit limbs and 52-bit digits use only public indices; the window count,
 // squarings, scans and products depend only on the exponent's bit length;
 // the final reduction is a masked subtraction.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SpipedCryptoHWBigNum
 
 /// The engines behind ``modularExponentiation(base:exponent:modulus:implementation:)``.
@@ -31,23 +27,14 @@ public enum ModularExponentiationImplementation: Sendable, CaseIterable, CustomS
     public var isAvailable: Bool {
         switch self {
         case .portable: return true
-        case .avx512IFMA: return IFMAMontgomery.isSupported
+        case .avx512IFMA: return CryptoBackends.current.features.contains(.ifma)
         }
     }
 
     /// The fastest available engine, unless SPIPED_MODEXP=portable|ifma says
-    /// otherwise (asking for an unavailable one gives the portable engine).
-    public static var preferred: ModularExponentiationImplementation { preferredChoice }
-
-    private static let preferredChoice: ModularExponentiationImplementation = {
-        let best: ModularExponentiationImplementation = avx512IFMA.isAvailable ? .avx512IFMA : .portable
-        guard let raw = getenv("SPIPED_MODEXP") else { return best }
-        switch String(cString: raw) {
-        case "portable": return .portable
-        case "ifma": return best
-        default: return best
-        }
-    }()
+    /// otherwise (asking for an unavailable one gives the portable engine);
+    /// resolved once by ``CryptoBackends``.
+    public static var preferred: ModularExponentiationImplementation { CryptoBackends.current.modexp }
 
     /// A short name for logs and benchmarks.
     public var description: String {

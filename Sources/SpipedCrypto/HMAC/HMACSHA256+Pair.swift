@@ -42,20 +42,23 @@ extension HMACSHA256 {
         }
         // The rest (body tail, suffix, padding, bit length) in at most three blocks.
         let messageBytes = UInt64(SHA256.blockByteCount + firstBody.count + firstSuffix.count)
-        var lastA = PairTailBlocks(), lastB = PairTailBlocks()
-        let tailBlocks = lastA.fill(body: firstBody, from: fullBlocks * SHA256.blockByteCount, count: bodyTail,
-                                    suffix: firstSuffix, messageBytes: messageBytes)
-        _ = lastB.fill(body: secondBody, from: fullBlocks * SHA256.blockByteCount, count: bodyTail,
-                       suffix: secondSuffix, messageBytes: messageBytes)
-        withUnsafeBytes(of: &lastA.storage) { a in
-            withUnsafeBytes(of: &lastB.storage) { b in
-                SHA256.compress2(&innerA, blocks: a.baseAddress.unsafelyUnwrapped,
-                                 &innerB, blocks: b.baseAddress.unsafelyUnwrapped,
+        var lastA = HMACSHA256.emptyTail, lastB = HMACSHA256.emptyTail
+        let tailStart = fullBlocks * SHA256.blockByteCount
+        withUnsafeMutableBytes(of: &lastA) { a in
+            withUnsafeMutableBytes(of: &lastB) { b in
+                let tailBlocks = PaddedTail.write(into: a.baseAddress.unsafelyUnwrapped,
+                                                  body: firstBody.baseAddress.map { $0 + tailStart },
+                                                  count: bodyTail, suffix: firstSuffix, messageBytes: messageBytes)
+                _ = PaddedTail.write(into: b.baseAddress.unsafelyUnwrapped,
+                                     body: secondBody.baseAddress.map { $0 + tailStart },
+                                     count: bodyTail, suffix: secondSuffix, messageBytes: messageBytes)
+                SHA256.compress2(&innerA, blocks: UnsafeRawPointer(a.baseAddress.unsafelyUnwrapped),
+                                 &innerB, blocks: UnsafeRawPointer(b.baseAddress.unsafelyUnwrapped),
                                  blockCount: tailBlocks, implementation)
             }
         }
-        secureZeroValue(&lastA.storage)
-        secureZeroValue(&lastB.storage)
+        secureZeroValue(&lastA)
+        secureZeroValue(&lastB)
 
         // Outer hashes: the keyed state, then one block holding the inner digest.
         var outerA = outerKeyed, outerB = outerKeyed
@@ -77,6 +80,10 @@ extension HMACSHA256 {
         secureZeroValue(&outerB)
     }
 
+    /// Three zeroed blocks: room for one message's padded tail (``PaddedTail``).
+    static let emptyTail: (SHA256.BlockStorage, SHA256.BlockStorage, SHA256.BlockStorage) =
+        ((0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0))
+
     /// The outer hash's only message block: the 32-byte inner digest, 0x80,
     /// zeros, and the bit length of (64-byte key block + 32 bytes).
     private static func outerBlock(innerDigest: SHA256.ChainingState) -> SHA256.BlockStorage {
@@ -88,27 +95,5 @@ extension HMACSHA256 {
             out.storeBytes(of: UInt64((SHA256.blockByteCount + 32) * 8).bigEndian, toByteOffset: 56, as: UInt64.self)
         }
         return block
-    }
-}
-
-/// Up to three 64-byte blocks: the end of one message with SHA-256 padding.
-private struct PairTailBlocks {
-    var storage: (SHA256.BlockStorage, SHA256.BlockStorage, SHA256.BlockStorage) =
-        ((0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0))
-
-    /// Writes body[from..<from+count] || suffix || 0x80 || zeros || be64(bits)
-    /// and returns how many blocks that took (1...3; count < 64, suffix <= 64).
-    mutating func fill(body: UnsafeRawBufferPointer, from start: Int, count: Int,
-                       suffix: UnsafeRawBufferPointer, messageBytes: UInt64) -> Int {
-        let used = count + suffix.count
-        let blocks = (used + 1 + 8 + SHA256.blockByteCount - 1) / SHA256.blockByteCount
-        withUnsafeMutableBytes(of: &storage) { bytes in
-            let out = bytes.baseAddress.unsafelyUnwrapped
-            if count > 0, let source = body.baseAddress { out.copyMemory(from: source + start, byteCount: count) }
-            if let source = suffix.baseAddress, suffix.count > 0 { (out + count).copyMemory(from: source, byteCount: suffix.count) }
-            out.storeBytes(of: 0x80, toByteOffset: used, as: UInt8.self)
-            out.storeBytes(of: (messageBytes &* 8).bigEndian, toByteOffset: blocks * SHA256.blockByteCount - 8, as: UInt64.self)
-        }
-        return blocks
     }
 }

@@ -103,6 +103,19 @@ public struct HMACSHA256: Sendable {
         return code
     }
 
+    /// HMAC(key, body || suffix) into `code` (32 bytes) from the keyed state
+    /// alone (any message added with `update` is ignored): the lone-message
+    /// case of the batch APIs, with no copy of the value's state left behind.
+    public func singleCode(body: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, into code: UnsafeMutableRawPointer) {
+        var working = self
+        working.inner = SHA256(chainingState: innerKeyed, byteCount: UInt64(SHA256.blockByteCount),
+                               implementation: inner.implementation)
+        working.update(body)
+        working.update(suffix)
+        working.finalize(into: UnsafeMutableRawBufferPointer(start: code, count: HMACSHA256.byteCount))
+        working.wipe()
+    }
+
     /// HMAC-SHA256 of `message` under `key`, in one call.
     public static func authenticationCode(for message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
         var mac = HMACSHA256(key: key)

@@ -9,9 +9,9 @@ import SpipedCryptoHW
 
 /// The SHA-256 compression function using the CPU's SHA extensions.
 enum SHA256Hardware {
-    /// Whether this CPU and build can run this variant (detected once per
-    /// process; false in builds made with `SPIPED_PORTABLE=1` and off x86_64).
-    static var isSupported: Bool { SHANI.isSupported }
+    /// Whether this CPU and build can run this variant and SPIPED_DISABLE does
+    /// not hide it (false in builds made with `SPIPED_PORTABLE=1` and off x86_64).
+    static var isSupported: Bool { CryptoBackends.current.features.contains(.shani) }
 
     /// Compresses `blockCount` 64-byte blocks at `blocks` into `state` (H0...H7).
     @inline(__always)

@@ -5,13 +5,6 @@
 // implementation this machine cannot run yields the portable one, never a
 // crash. Every call hands the chosen block function all whole blocks at
 // once (one dispatch per update, not per block).
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension SHA256 {
     /// The SHA-256 block functions this type can use.
@@ -32,20 +25,9 @@ extension SHA256 {
     }
 
     /// The implementation ``init()`` uses: hardware when available, else
-    /// portable. The environment variable `SPIPED_SHA256=hw|portable`, read
-    /// once per process, overrides it (`hw` without the CPU feature, or an
-    /// unknown value, gives the default rule).
-    public static var preferredImplementation: Implementation { preferred }
-
-    private static let preferred: Implementation = {
-        let fallback: Implementation = isAvailable(.hardware) ? .hardware : .portable
-        guard let raw = getenv("SPIPED_SHA256") else { return fallback }
-        switch String(cString: raw) {
-        case "portable": return .portable
-        case "hw": return fallback
-        default: return fallback
-        }
-    }()
+    /// portable, as resolved once by ``CryptoBackends`` (`SPIPED_SHA256=portable`
+    /// and `SPIPED_DISABLE=shani` give portable).
+    public static var preferredImplementation: Implementation { CryptoBackends.current.sha256 }
 
     /// Compresses `blockCount` whole blocks at `blocks` into `state`.
     @inline(__always)

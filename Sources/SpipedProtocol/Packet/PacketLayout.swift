@@ -1,5 +1,5 @@
 // The fixed layout of a spiped data packet and the step sealer and opener
-// share: the packet MAC, for one packet or for two at once.
+// share: the packet MAC, for one packet or for a batch of consecutive packets.
 //
 //   padded = M || zeros to 1024 || be32(len M)        (1028 bytes)
 //   enc    = AES-256-CTR(E, padded), counter block be64(packet#) || be64(i)
@@ -42,20 +42,54 @@ enum PacketLayout {
         working.finalize(into: UnsafeMutableRawBufferPointer(start: out, count: macByteCount))
     }
 
-    /// The MACs of two packets at once (`numberA` and `numberB` their packet
-    /// numbers), with the SHA-256 compressions of both interleaved; same
-    /// result as two ``computeMAC(_:encrypted:packetNumber:into:)`` calls.
-    @inline(__always)
-    static func computeMACs(_ keyed: HMACSHA256,
-                            encryptedA: UnsafeRawPointer, packetNumberA: UInt64, intoA outA: UnsafeMutableRawPointer,
-                            encryptedB: UnsafeRawPointer, packetNumberB: UInt64, intoB outB: UnsafeMutableRawPointer) {
-        var counters = (packetNumberA.bigEndian, packetNumberB.bigEndian)
-        withUnsafeBytes(of: &counters) { raw in
-            keyed.authenticationCodes(body: UnsafeRawBufferPointer(start: encryptedA, count: encryptedByteCount),
-                                      suffix: UnsafeRawBufferPointer(rebasing: raw[0..<8]),
-                                      body: UnsafeRawBufferPointer(start: encryptedB, count: encryptedByteCount),
-                                      suffix: UnsafeRawBufferPointer(rebasing: raw[8..<16]),
-                                      into: outA, outB)
+    /// Most packets ``computeMACs(_:count:packets:firstPacketNumber:into:codeStride:)`` takes.
+    static let maxMACBatch = 16
+    /// Packets the sealer and opener MAC together: the lane count of the MAC
+    /// backend ``CryptoBackends`` chose (2 for SHA-NI pairs, 16 for AVX-512...).
+    static let macBatch = min(HMACSHA256.preferredLanes.laneCount, maxMACBatch)
+
+    /// The MACs of `count` (<= ``maxMACBatch``) consecutive packets lying
+    /// `packetByteCount` apart from `packets`, numbered from `firstPacketNumber`,
+    /// computed side by side; code i goes to `codes + i * codeStride`. Same
+    /// result as `count` ``computeMAC(_:encrypted:packetNumber:into:)`` calls.
+    static func computeMACs(_ keyed: HMACSHA256, count: Int, packets: UnsafeRawPointer, firstPacketNumber: UInt64,
+                            into codes: UnsafeMutableRawPointer, codeStride: Int) {
+        precondition(count >= 1 && count <= maxMACBatch, "PacketLayout.computeMACs: batch size")
+        if count <= 2 {
+            // One or two packets (SHA-NI pairs, short batches): straight to the
+            // pair or single code, without building pointer tables.
+            var counters = (firstPacketNumber.bigEndian, (firstPacketNumber &+ 1).bigEndian)
+            withUnsafeBytes(of: &counters) { raw in
+                let bodyA = UnsafeRawBufferPointer(start: packets, count: encryptedByteCount)
+                let suffixA = UnsafeRawBufferPointer(rebasing: raw[0..<8])
+                if count == 1 {
+                    keyed.singleCode(body: bodyA, suffix: suffixA, into: codes)
+                } else {
+                    keyed.authenticationCodes(body: bodyA, suffix: suffixA,
+                                              body: UnsafeRawBufferPointer(start: packets + packetByteCount,
+                                                                           count: encryptedByteCount),
+                                              suffix: UnsafeRawBufferPointer(rebasing: raw[8..<16]),
+                                              into: codes, codes + codeStride)
+                }
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: maxMACBatch) { counters in
+            withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: 2 * maxMACBatch) { inputs in
+                withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: maxMACBatch) { outputs in
+                    let counter = counters.baseAddress.unsafelyUnwrapped
+                    let bodies = inputs.baseAddress.unsafelyUnwrapped, suffixes = bodies + maxMACBatch
+                    let out = outputs.baseAddress.unsafelyUnwrapped
+                    for i in 0..<count {
+                        (counter + i).initialize(to: (firstPacketNumber &+ UInt64(i)).bigEndian)
+                        (bodies + i).initialize(to: packets + i * packetByteCount)
+                        (suffixes + i).initialize(to: UnsafeRawPointer(counter + i))
+                        (out + i).initialize(to: codes + i * codeStride)
+                    }
+                    keyed.authenticationCodes(count: count, bodies: bodies, bodyByteCount: encryptedByteCount,
+                                              suffixes: suffixes, suffixByteCount: 8, codes: out)
+                }
+            }
         }
     }
 }

@@ -4,15 +4,18 @@
 // Guarantees:
 // - The MAC over enc || be64(packet#) is verified in constant time before
 //   anything is decrypted; then the length (0 or > 1024 is refused) and only
-//   then is plaintext written, so a refused packet produces nothing. Two
-//   whole packets in the input have their MACs computed together (the
-//   SHA-256 work interleaves); they are still accepted strictly in order.
+//   then is plaintext written, so a refused packet produces nothing. Whole
+//   packets lying in the input are MACed in batches as wide as the MAC
+//   backend's lanes (their SHA-256 work side by side); they are still
+//   accepted strictly in order, and a packet's verdict counts only once the
+//   one before it has been accepted.
 // - Any failure is final: the opener wipes its buffer and every later call
 //   throws `failedEarlier`.
 // - No heap allocation after init: whole packets are verified where they lie
 //   in the caller's input and decrypted straight into the caller's output;
 //   only a packet split across calls is gathered in one preallocated
-//   1060-byte buffer (at most one partial packet is ever held).
+//   1060-byte buffer (at most one partial packet is ever held); the expected
+//   MACs of a batch go to a preallocated buffer, wiped after each batch.
 // - Packet numbers are UInt64, starting at 0; after packet 2^64 - 1 the
 //   opener fails closed (`packetLimitReached`) rather than wrap to 0.
 //   Keys and buffer wiped on deinit.
@@ -36,6 +39,8 @@ package final class PacketOpener {
     private let partial: UnsafeMutableRawBufferPointer
     private var partialCount = 0
     private var failed = false
+    /// The expected MACs of one batch (``PacketLayout/maxMACBatch`` x 32 bytes).
+    private let expectedMACs: UnsafeMutableRawBufferPointer
 
     /// An opener with session keys E (AES-256) and H (HMAC-SHA256), 32 bytes
     /// each, expecting packet 0 first. ``Handshake/finish()`` makes these;
@@ -54,6 +59,9 @@ package final class PacketOpener {
         keyedMAC = HMACSHA256(key: macKey)
         partial = UnsafeMutableRawBufferPointer.allocate(byteCount: PacketLayout.packetByteCount, alignment: 16)
         partial.initializeMemory(as: UInt8.self, repeating: 0)
+        expectedMACs = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: PacketLayout.maxMACBatch * PacketLayout.macByteCount, alignment: 16)
+        expectedMACs.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     /// How many packets this opener has accepted so far.
@@ -100,23 +108,33 @@ package final class PacketOpener {
         while out.count - produced >= PacketLayout.payloadCapacity {
             let available = input.count - consumed
             guard available > 0, let source else { break }
-            if partialCount == 0 && available >= 2 * PacketLayout.packetByteCount
-                && out.count - produced >= 2 * PacketLayout.payloadCapacity {
-                // Two whole packets in place: both MACs at once, then each
-                // packet in order exactly as alone (the second's verdict is
-                // only used once the first has been accepted).
+            let batch = min(PacketLayout.macBatch, available / PacketLayout.packetByteCount,
+                            (out.count - produced) / PacketLayout.payloadCapacity)
+            if partialCount == 0 && batch >= 2 {
+                // Whole packets in place: their MACs at once, then each packet
+                // in order exactly as alone (a verdict is only used once the
+                // packet before it has been accepted).
                 let first = UnsafeRawPointer(source + consumed)
-                let second = first + PacketLayout.packetByteCount
-                let (firstOK, secondOK) = macsMatch(first, second)
+                PacketLayout.computeMACs(keyedMAC, count: batch, packets: first, firstPacketNumber: packetNumber,
+                                         into: expectedMACs.baseAddress.unsafelyUnwrapped,
+                                         codeStride: PacketLayout.macByteCount)
                 do throws(PacketError) {
-                    consumed += PacketLayout.packetByteCount
-                    produced += try openVerified(first, macOK: firstOK, into: destination + produced)
-                    consumed += PacketLayout.packetByteCount
-                    produced += try openVerified(second, macOK: secondOK, into: destination + produced)
+                    for i in 0..<batch {
+                        let packet = first + i * PacketLayout.packetByteCount
+                        let expected = UnsafeRawBufferPointer(rebasing: expectedMACs[(i * PacketLayout.macByteCount)...]
+                                                                .prefix(PacketLayout.macByteCount))
+                        let macOK = constantTimeEqual(expected,
+                                                      UnsafeRawBufferPointer(start: packet + PacketLayout.macOffset,
+                                                                             count: PacketLayout.macByteCount))
+                        consumed += PacketLayout.packetByteCount
+                        produced += try openVerified(packet, macOK: macOK, into: destination + produced)
+                    }
                 } catch {
+                    secureZero(expectedMACs)
                     fail()
                     return (consumed, produced, error)
                 }
+                secureZero(UnsafeMutableRawBufferPointer(rebasing: expectedMACs.prefix(batch * PacketLayout.macByteCount)))
                 continue
             }
             let packet: UnsafeRawPointer
@@ -160,28 +178,6 @@ package final class PacketOpener {
         return ok
     }
 
-    /// The same for two consecutive packets (the next packet number and the
-    /// one after), with both MACs computed at once.
-    @inline(__always)
-    private func macsMatch(_ first: UnsafeRawPointer, _ second: UnsafeRawPointer) -> (Bool, Bool) {
-        var expected: ((UInt64, UInt64, UInt64, UInt64), (UInt64, UInt64, UInt64, UInt64)) = ((0, 0, 0, 0), (0, 0, 0, 0))
-        let result = withUnsafeMutableBytes(of: &expected) { macs -> (Bool, Bool) in
-            let base = macs.baseAddress.unsafelyUnwrapped
-            PacketLayout.computeMACs(keyedMAC, encryptedA: first, packetNumberA: packetNumber, intoA: base,
-                                     encryptedB: second, packetNumberB: packetNumber &+ 1,
-                                     intoB: base + PacketLayout.macByteCount)
-            let firstOK = constantTimeEqual(UnsafeRawBufferPointer(rebasing: macs[0..<32]),
-                                            UnsafeRawBufferPointer(start: first + PacketLayout.macOffset,
-                                                                   count: PacketLayout.macByteCount))
-            let secondOK = constantTimeEqual(UnsafeRawBufferPointer(rebasing: macs[32..<64]),
-                                             UnsafeRawBufferPointer(start: second + PacketLayout.macOffset,
-                                                                    count: PacketLayout.macByteCount))
-            return (firstOK, secondOK)
-        }
-        withUnsafeMutableBytes(of: &expected) { secureZero($0) }
-        return result
-    }
-
     /// Accepts (`macOK`), checks and decrypts one whole packet at `packet`
     /// into `output` (which has room for 1024 bytes); returns the payload length.
     @inline(__always)
@@ -219,5 +215,7 @@ package final class PacketOpener {
         keyedMAC.wipe()
         secureZero(partial)
         partial.deallocate()
+        secureZero(expectedMACs)
+        expectedMACs.deallocate()
     }
 }

@@ -6,9 +6,11 @@
 // never wraps: a call that would need a number past 2^64 - 1 seals nothing
 // and returns 0 (`isExhausted`), and the caller ends the stream. No heap
 // allocation per packet or per call: each packet is padded and encrypted in
-// place in the output, and packets are MACed two at a time from the
-// precomputed keyed HMAC state (an inline value), the odd last one alone. Constant-time in the plaintext's contents (only
-// its length shows, as it does on the wire). Keys are wiped on deinit.
+// place in the output, and consecutive packets are MACed in batches as wide
+// as the MAC backend's lanes (PacketLayout.macBatch) from the precomputed
+// keyed HMAC state (an inline value). Constant-time in the plaintext's
+// contents (only its length shows, as it does on the wire). Keys are wiped
+// on deinit.
 import SpipedCrypto
 
 /// Seals plaintext into spiped packets for one direction of a connection.
@@ -67,9 +69,9 @@ package final class PacketSealer {
         guard !exhausted, packets - 1 <= UInt64.max - packetNumber else { return 0 }
         var read = 0
         var written = 0
-        // Packets are encrypted one by one and MACed in pairs (the two MACs'
-        // SHA-256 work interleaves); an odd last packet is MACed alone.
-        var waiting: (packet: UnsafeMutableRawPointer, number: UInt64)? = nil
+        // Packets are encrypted one by one and MACed in batches of consecutive
+        // packets (their SHA-256 work side by side); the last batch may be short.
+        var batchStart = destination, batchNumber = packetNumber, batchCount = 0
         while read < plaintext.count {
             let length = min(PacketLayout.payloadCapacity, plaintext.count - read)
             let packet = destination + written
@@ -81,27 +83,24 @@ package final class PacketSealer {
             packet.storeBytes(of: UInt32(length).bigEndian, toByteOffset: PacketLayout.lengthOffset, as: UInt32.self)
             cipher.xorKeystream(nonce: packetNumber, firstBlock: 0,
                                 UnsafeMutableRawBufferPointer(start: packet, count: PacketLayout.encryptedByteCount))
-            if let first = waiting {
-                PacketLayout.computeMACs(keyedMAC,
-                                         encryptedA: first.packet, packetNumberA: first.number,
-                                         intoA: first.packet + PacketLayout.macOffset,
-                                         encryptedB: packet, packetNumberB: packetNumber,
-                                         intoB: packet + PacketLayout.macOffset)
-                waiting = nil
-            } else {
-                waiting = (packet, packetNumber)
+            if batchCount == 0 { batchStart = packet; batchNumber = packetNumber }
+            batchCount += 1
+            if batchCount == PacketLayout.macBatch {
+                macBatch(batchStart, count: batchCount, firstNumber: batchNumber)
+                batchCount = 0
             }
             if packetNumber == UInt64.max { exhausted = true } else { packetNumber += 1 }
             read += length
             written += PacketLayout.packetByteCount
         }
-        if let last = waiting {
-            var working = keyedMAC          // a clone of the keyed state
-            PacketLayout.computeMAC(&working, encrypted: last.packet, packetNumber: last.number,
-                                    into: last.packet + PacketLayout.macOffset)
-            working.wipe()
-        }
+        if batchCount > 0 { macBatch(batchStart, count: batchCount, firstNumber: batchNumber) }
         return written
+    }
+
+    /// Writes the MACs of the `count` encrypted packets at `first` into them.
+    private func macBatch(_ first: UnsafeMutableRawPointer, count: Int, firstNumber: UInt64) {
+        PacketLayout.computeMACs(keyedMAC, count: count, packets: first, firstPacketNumber: firstNumber,
+                                 into: first + PacketLayout.macOffset, codeStride: PacketLayout.packetByteCount)
     }
 
     deinit {

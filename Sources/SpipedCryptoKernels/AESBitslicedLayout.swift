@@ -1,4 +1,5 @@
-// Moving 4 AES blocks into and out of bitsliced form, for AES256ConstantTime.
+// Moving AES blocks into and out of bitsliced form (4 blocks per lane of the
+// plane word), for the bitsliced AES.
 //
 // Constant time: every function here is straight-line shifts, masks and XORs
 // with fixed (public) shift counts and masks; no branch or memory index
@@ -23,37 +24,37 @@
 extension AESPlanes {
     /// Converts four blocks, given as (lo, hi) little-endian 64-bit halves
     /// in the order (lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3), to bit planes.
-    @inline(__always)
-    static func pack(_ b: AESPlanes) -> AESPlanes {
+    @inlinable @inline(__always)
+    public static func pack(_ b: AESPlanes) -> AESPlanes {
         // From the position formula: w_i takes block k = i & 3; for i < 4
         // it holds state bytes 0, 8, 1, 9, 2, 10, 3, 11 (columns 0 and 2),
         // for i >= 4 bytes 4, 12, 5, 13, 6, 14, 7, 15 (columns 1 and 3).
         var w = AESPlanes(
             interleave(b.q0, b.q1), interleave(b.q2, b.q3), interleave(b.q4, b.q5), interleave(b.q6, b.q7),
-            interleave(b.q0 >> 32, b.q1 >> 32), interleave(b.q2 >> 32, b.q3 >> 32),
-            interleave(b.q4 >> 32, b.q5 >> 32), interleave(b.q6 >> 32, b.q7 >> 32))
+            interleave(b.q0 &>> 32, b.q1 &>> 32), interleave(b.q2 &>> 32, b.q3 &>> 32),
+            interleave(b.q4 &>> 32, b.q5 &>> 32), interleave(b.q6 &>> 32, b.q7 &>> 32))
         w.transposeBitsInByteLanes()
         return w
     }
 
     /// The inverse of ``pack(_:)``: bit planes back to (lo, hi) block halves.
-    @inline(__always)
-    static func unpack(_ q: AESPlanes) -> AESPlanes {
+    @inlinable @inline(__always)
+    public static func unpack(_ q: AESPlanes) -> AESPlanes {
         var w = q
         w.transposeBitsInByteLanes()
         let (a0, b0) = deinterleave(w.q0), (a1, b1) = deinterleave(w.q1)
         let (a2, b2) = deinterleave(w.q2), (a3, b3) = deinterleave(w.q3)
         let (c0, d0) = deinterleave(w.q4), (c1, d1) = deinterleave(w.q5)
         let (c2, d2) = deinterleave(w.q6), (c3, d3) = deinterleave(w.q7)
-        return AESPlanes(a0 | c0 << 32, b0 | d0 << 32, a1 | c1 << 32, b1 | d1 << 32,
-                         a2 | c2 << 32, b2 | d2 << 32, a3 | c3 << 32, b3 | d3 << 32)
+        return AESPlanes(a0 | c0 &<< 32, b0 | d0 &<< 32, a1 | c1 &<< 32, b1 | d1 &<< 32,
+                         a2 | c2 &<< 32, b2 | d2 &<< 32, a3 | c3 &<< 32, b3 | d3 &<< 32)
     }
 
     /// Transposes, in each of the 8 byte lanes, the 8x8 bit matrix whose row
     /// i is that byte of word i: afterwards bit j of byte L of word i is what
     /// was bit i of byte L of word j.
-    @inline(__always)
-    mutating func transposeBitsInByteLanes() {
+    @inlinable @inline(__always)
+    public mutating func transposeBitsInByteLanes() {
         // Step s swaps bit b (with bit s of b set) of word i (bit s of i
         // clear) with bit b - s of word i + s; s = 1, 2, 4 together transpose.
         AESPlanes.swapMove(&q0, &q1, 0x5555_5555_5555_5555, 1)
@@ -70,75 +71,78 @@ extension AESPlanes {
         AESPlanes.swapMove(&q3, &q7, 0x0F0F_0F0F_0F0F_0F0F, 4)
     }
 
-    /// Exchanges the bits of `x` selected by `mask << shift` with the bits
+    /// Exchanges the bits of `x` selected by `mask &<< shift` with the bits
     /// of `y` selected by `mask`.
-    @inline(__always)
-    static func swapMove(_ x: inout UInt64, _ y: inout UInt64, _ mask: UInt64, _ shift: UInt64) {
-        let t = ((x >> shift) ^ y) & mask
-        y ^= t
-        x ^= t << shift
+    @inlinable @inline(__always)
+    public static func swapMove(_ x: inout W, _ y: inout W, _ mask: UInt64, _ shift: UInt64) {
+        let t = ((x &>> shift) ^ y) & mask
+        y = y ^ t
+        x = x ^ t &<< shift
     }
 
     /// Bytes 0...3 of `a` go to even bytes, bytes 0...3 of `b` to odd bytes.
-    @inline(__always)
-    static func interleave(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        spread(a) | spread(b) << 8
+    @inlinable @inline(__always)
+    public static func interleave(_ a: W, _ b: W) -> W {
+        spread(a) | spread(b) &<< 8
     }
 
     /// Moves byte j (j < 4) of `x` to byte 2 j; the upper half is ignored.
-    @inline(__always)
-    static func spread(_ x: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func spread(_ x: W) -> W {
         var v = x & 0xFFFF_FFFF
-        v = (v | v << 16) & 0x0000_FFFF_0000_FFFF
-        v = (v | v << 8) & 0x00FF_00FF_00FF_00FF
+        v = (v | v &<< 16) & 0x0000_FFFF_0000_FFFF
+        v = (v | v &<< 8) & 0x00FF_00FF_00FF_00FF
         return v
     }
 
     /// The inverse of ``interleave(_:_:)``: (even bytes, odd bytes), each packed into 32 bits.
-    @inline(__always)
-    static func deinterleave(_ x: UInt64) -> (UInt64, UInt64) {
-        (gather(x), gather(x >> 8))
+    @inlinable @inline(__always)
+    public static func deinterleave(_ x: W) -> (W, W) {
+        (gather(x), gather(x &>> 8))
     }
 
     /// Moves byte 2 j of `x` to byte j (j < 4).
-    @inline(__always)
-    static func gather(_ x: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func gather(_ x: W) -> W {
         var v = x & 0x00FF_00FF_00FF_00FF
-        v = (v | v >> 8) & 0x0000_FFFF_0000_FFFF
-        v = (v | v >> 16) & 0x0000_0000_FFFF_FFFF
+        v = (v | v &>> 8) & 0x0000_FFFF_0000_FFFF
+        v = (v | v &>> 16) & 0x0000_0000_FFFF_FFFF
         return v
     }
 
+}
+
+extension AESPlanes where W == UInt64 {
     // MARK: - One 32-bit word (key schedule SubWord)
 
     /// Bit planes of the 4 bytes of `word`: bit j of plane b is bit b of byte j.
-    @inline(__always)
-    static func planes(ofWord word: UInt32) -> AESPlanes {
+    @inlinable @inline(__always)
+    public static func planes(ofWord word: UInt32) -> AESPlanes {
         let t = transpose8x8(UInt64(word))
-        return AESPlanes(t & 0xFF, (t >> 8) & 0xFF, (t >> 16) & 0xFF, (t >> 24) & 0xFF,
-                         (t >> 32) & 0xFF, (t >> 40) & 0xFF, (t >> 48) & 0xFF, t >> 56)
+        return AESPlanes(t & 0xFF, (t &>> 8) & 0xFF, (t &>> 16) & 0xFF, (t &>> 24) & 0xFF,
+                         (t &>> 32) & 0xFF, (t &>> 40) & 0xFF, (t &>> 48) & 0xFF, t &>> 56)
     }
 
     /// The inverse of ``planes(ofWord:)`` (bits 4...7 of each plane ignored).
-    @inline(__always)
-    static func word(ofPlanes p: AESPlanes) -> UInt32 {
+    @inlinable @inline(__always)
+    public static func word(ofPlanes p: AESPlanes) -> UInt32 {
         let m: UInt64 = 0x0F
-        let t = (p.q0 & m) | (p.q1 & m) << 8 | (p.q2 & m) << 16 | (p.q3 & m) << 24
-            | (p.q4 & m) << 32 | (p.q5 & m) << 40 | (p.q6 & m) << 48 | (p.q7 & m) << 56
+        let t = (p.q0 & m) | (p.q1 & m) &<< 8 | (p.q2 & m) &<< 16 | (p.q3 & m) &<< 24
+            | (p.q4 & m) &<< 32 | (p.q5 & m) &<< 40 | (p.q6 & m) &<< 48 | (p.q7 & m) &<< 56
         return UInt32(truncatingIfNeeded: transpose8x8(t))
     }
 
     /// Transposes the 8x8 bit matrix whose row j is byte j of `x`: bit
     /// 8 j + b of the result is bit 8 b + j of `x`.
-    @inline(__always)
-    static func transpose8x8(_ x: UInt64) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func transpose8x8(_ x: UInt64) -> UInt64 {
         var v = x
-        var t = (v ^ (v >> 7)) & 0x00AA_00AA_00AA_00AA
-        v ^= t ^ (t << 7)
-        t = (v ^ (v >> 14)) & 0x0000_CCCC_0000_CCCC
-        v ^= t ^ (t << 14)
-        t = (v ^ (v >> 28)) & 0x0000_0000_F0F0_F0F0
-        v ^= t ^ (t << 28)
+        var t = (v ^ (v &>> 7)) & 0x00AA_00AA_00AA_00AA
+        v = v ^ t ^ (t &<< 7)
+        t = (v ^ (v &>> 14)) & 0x0000_CCCC_0000_CCCC
+        v = v ^ t ^ (t &<< 14)
+        t = (v ^ (v &>> 28)) & 0x0000_0000_F0F0_F0F0
+        v = v ^ t ^ (t &<< 28)
         return v
     }
 }

@@ -1,10 +1,13 @@
 // The AES S-box and inverse S-box as Boolean circuits over bit planes, for the
-// bitsliced constant-time AES (AES256ConstantTime).
+// bitsliced constant-time AES (SpipedCrypto's AES256ConstantTime), written
+// once over the plane word: `UInt64` holds one bit position of 64 bytes
+// (4 blocks); `SIMD2/4/8<UInt64>` hold 2, 4 or 8 such groups side by side
+// (8, 16 or 32 blocks per pass), instantiated by the module whose vector
+// unit runs them (`@inlinable`, so each compiles this with its own flags).
 //
 // Constant time: both functions below are straight-line code made only of
-// XOR, AND and NOT on 64-bit words: no branch, no loop, no memory access that
-// depends on the data. Each word holds one bit position of 64 bytes, so one
-// call substitutes 64 bytes at once (4 AES blocks).
+// XOR, AND and NOT on the plane words: no branch, no loop, no memory access
+// that depends on the data.
 //
 // Circuits (published; transcribed here as equations, checked against the
 // S-box computed from the field arithmetic for all 256 inputs):
@@ -18,27 +21,67 @@
 // In both papers U0/S0 is the most significant bit of the byte, so U0 is
 // plane 7 and U7 is plane 0 here.
 
-/// Eight 64-bit words. In bitsliced form `q_b` holds bit `b` (0 = least
-/// significant) of 64 bytes; before packing and after unpacking the same
-/// struct simply carries 64 bytes of blocks as little-endian words.
-struct AESPlanes {
-    var q0: UInt64, q1: UInt64, q2: UInt64, q3: UInt64
-    var q4: UInt64, q5: UInt64, q6: UInt64, q7: UInt64
+/// A plane word: 64 bits, or several 64-bit lanes that each hold their own
+/// group of 4 blocks (every operation is lane-wise).
+public protocol AESPlaneWord {
+    static func ^ (a: Self, b: Self) -> Self
+    static func & (a: Self, b: Self) -> Self
+    static func | (a: Self, b: Self) -> Self
+    static prefix func ~ (a: Self) -> Self
+    static func & (a: Self, mask: UInt64) -> Self
+    static func &>> (a: Self, n: UInt64) -> Self
+    static func &<< (a: Self, n: UInt64) -> Self
+    /// `value` in every lane.
+    init(broadcast value: UInt64)
+    /// 64-bit lanes in one word.
+    static var laneCount: Int { get }
+    /// `laneCount` native 64-bit words from `p` (any alignment), lane 0 first.
+    init(loading p: UnsafeRawPointer)
+    /// Writes the lanes to `p` (any alignment), lane 0 first.
+    func store(to p: UnsafeMutableRawPointer)
+}
+
+extension UInt64: AESPlaneWord {
+    @inlinable @inline(__always) public init(broadcast value: UInt64) { self = value }
+    @inlinable public static var laneCount: Int { 1 }
+    @inlinable @inline(__always) public init(loading p: UnsafeRawPointer) { self = p.loadUnaligned(as: UInt64.self) }
+    @inlinable @inline(__always) public func store(to p: UnsafeMutableRawPointer) { p.storeBytes(of: self, as: UInt64.self) }
+}
+
+/// Swift's SIMD types as plane words: the portable wide form (aarch64 and
+/// builds without intrinsics). Their bitwise operators are per-lane loops that
+/// LLVM has to re-vectorize, which it does only in part for the S-box circuit,
+/// so on x86_64 the kernel modules use intrinsic-backed words instead.
+extension SIMD2: AESPlaneWord where Scalar == UInt64 {
+    @inlinable @inline(__always) public init(broadcast value: UInt64) { self.init(repeating: value) }
+    @inlinable public static var laneCount: Int { 2 }
+    @inlinable @inline(__always) public init(loading p: UnsafeRawPointer) { self = p.loadUnaligned(as: Self.self) }
+    @inlinable @inline(__always) public func store(to p: UnsafeMutableRawPointer) { p.storeBytes(of: self, as: Self.self) }
+}
+
+/// Eight plane words. In bitsliced form `q_b` holds bit `b` (0 = least
+/// significant) of 64 bytes per lane; before packing and after unpacking the
+/// same struct simply carries 64 bytes of blocks per lane as little-endian words.
+@frozen public struct AESPlanes<W: AESPlaneWord> {
+    public var q0: W, q1: W, q2: W, q3: W
+    public var q4: W, q5: W, q6: W, q7: W
 
     /// All zero.
-    @inline(__always)
-    init() { q0 = 0; q1 = 0; q2 = 0; q3 = 0; q4 = 0; q5 = 0; q6 = 0; q7 = 0 }
+    @inlinable @inline(__always)
+    public init() {
+        let zero = W(broadcast: 0)
+        q0 = zero; q1 = zero; q2 = zero; q3 = zero; q4 = zero; q5 = zero; q6 = zero; q7 = zero
+    }
 
-    @inline(__always)
-    init(_ q0: UInt64, _ q1: UInt64, _ q2: UInt64, _ q3: UInt64,
-         _ q4: UInt64, _ q5: UInt64, _ q6: UInt64, _ q7: UInt64) {
+    @inlinable @inline(__always)
+    public init(_ q0: W, _ q1: W, _ q2: W, _ q3: W, _ q4: W, _ q5: W, _ q6: W, _ q7: W) {
         self.q0 = q0; self.q1 = q1; self.q2 = q2; self.q3 = q3
         self.q4 = q4; self.q5 = q5; self.q6 = q6; self.q7 = q7
     }
 
     /// Applies the AES S-box to every byte slot (constant time).
-    @inline(__always)
-    mutating func substitute() {
+    @inlinable @inline(__always)
+    public mutating func substitute() {
         let x0 = q7, x1 = q6, x2 = q5, x3 = q4, x4 = q3, x5 = q2, x6 = q1, x7 = q0
 
         // Top linear transformation (23 XOR).
@@ -83,8 +126,8 @@ struct AESPlanes {
     }
 
     /// Applies the inverse AES S-box to every byte slot (constant time).
-    @inline(__always)
-    mutating func substituteInverse() {
+    @inlinable @inline(__always)
+    public mutating func substituteInverse() {
         let u0 = q7, u1 = q6, u2 = q5, u3 = q4, u4 = q3, u5 = q2, u6 = q1, u7 = q0
 
         // Top linear transformation for the inverse (Figure 6).

@@ -1,0 +1,50 @@
+// Target: AES256ConstantTime's bulk CTR path (`xorKeystream`), whose wide
+// bitsliced passes (32 blocks in AVX-512, 16 in AVX2, 8 in SSE2) are
+// selected by CryptoBackends; run it under SPIPED_DISABLE=avx512 and
+// SPIPED_DISABLE=avx2 to measure each width (the report names the one used).
+//
+// Classes: fixed = the counter block of the first block equal to the first
+// 16 key bytes (nonce = key[0..<8], first block = key[8..<16], big-endian),
+// so the first round's state is all zero, the same extreme input the
+// single-block target uses; random = random nonce and first block. Each
+// measurement XORs 512 bytes (32 blocks) of keystream into a buffer.
+import SpipedCrypto
+
+struct AESCTRTarget: TimingTarget {
+    let name = "aes-ct-ctr"
+    let expectation = Expectation.noLeak
+    var classDescription: String {
+        "fixed = first counter block equal to key[0..<16] (round-1 state zero), random = random nonce and block; "
+            + "512 bytes per measurement; passes: ct-bitsliced-\(cipher.passWidth.backendName)"
+    }
+
+    private let cipher: AES256ConstantTime
+    private let fixedNonce: UInt64, fixedBlock: UInt64
+    private var nonces: [UInt64], blocks: [UInt64]
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var rng: SplitMix64
+
+    init(chunkSize: Int) throws {
+        rng = SplitMix64(seed: try freshSeed())
+        let key = rng.bytes(32)
+        cipher = AES256ConstantTime(key: key)
+        fixedNonce = key[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        fixedBlock = key[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        nonces = [UInt64](repeating: 0, count: chunkSize)
+        blocks = nonces
+        buffer = .allocate(byteCount: 512, alignment: 64)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    mutating func prepare(randomClass: [Bool]) {
+        for (i, isRandom) in randomClass.enumerated() {
+            nonces[i] = isRandom ? rng.next() : fixedNonce
+            blocks[i] = isRandom ? rng.next() : fixedBlock
+        }
+    }
+
+    func run(_ index: Int) -> UInt64 {
+        cipher.xorKeystream(nonce: nonces[index], firstBlock: blocks[index], buffer)
+        return buffer.load(as: UInt64.self)
+    }
+}

@@ -1,0 +1,227 @@
+// The one place that decides which crypto backends run: the CPU features
+// this build and machine offer, minus those the environment hides, and from
+// them the choice for each primitive. Primitives never read the environment
+// themselves; they ask `CryptoBackends.current`.
+//
+// Environment, read once per process (the first time any primitive asks):
+// - SPIPED_DISABLE=<comma list> of aesni, shani, avx2, avx512, ifma: every
+//   selection behaves as if the CPU lacked those features, with the CPU's own
+//   implications (no AVX2 means no AVX-512, no AVX-512 means no IFMA).
+//   Unknown names are ignored and listed in `unknownDisabledNames`.
+// - SPIPED_AES=hw|ct|table, SPIPED_SHA256=hw|portable, SPIPED_MODEXP=portable|ifma:
+//   the per-primitive override; asking for hardware that is absent (or
+//   disabled), or an unknown value, gives the default rule.
+//   SPIPED_SHA256=portable keeps the SHA extensions out of packet MACs too.
+//
+// Guarantees: a pure function of (detected features, environment) in
+// `CryptoBackendSelection.init`, so tests can check every rule without
+// touching the process environment; a backend is never chosen unless its
+// kernel is compiled in and the CPU and OS support it.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SpipedCryptoHW
+import SpipedCryptoHWBigNum
+import SpipedCryptoHWAVX2
+import SpipedCryptoHWAVX512
+
+/// CPU features the backends can use (or that SPIPED_DISABLE hides).
+public struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let aesni = CPUFeatureSet(rawValue: 1 << 0)
+    public static let shani = CPUFeatureSet(rawValue: 1 << 1)
+    public static let avx2 = CPUFeatureSet(rawValue: 1 << 2)
+    public static let avx512 = CPUFeatureSet(rawValue: 1 << 3)
+    public static let ifma = CPUFeatureSet(rawValue: 1 << 4)
+
+    /// The SPIPED_DISABLE spelling of each feature.
+    public static let names: [(name: String, feature: CPUFeatureSet)] =
+        [("aesni", .aesni), ("shani", .shani), ("avx2", .avx2), ("avx512", .avx512), ("ifma", .ifma)]
+
+    /// What this build, CPU and OS offer (each kernel compiled in and supported).
+    public static let detected: CPUFeatureSet = {
+        var set: CPUFeatureSet = []
+        if AESNI.isSupported { set.insert(.aesni) }
+        if SHANI.isSupported { set.insert(.shani) }
+        if HardwareFeatures.avx2 && AVX2Lanes.isCompiledIn { set.insert(.avx2) }
+        if HardwareFeatures.avx512 && AVX512Lanes.isCompiledIn { set.insert(.avx512) }
+        if IFMAMontgomery.isSupported { set.insert(.ifma) }
+        return set
+    }()
+
+    /// The features named in a comma-separated list, and the names it did not know.
+    public static func parse(_ list: String) -> (features: CPUFeatureSet, unknown: [String]) {
+        var set: CPUFeatureSet = [], unknown: [String] = []
+        for part in list.split(separator: ",") {
+            let name = part.trimmingASCIISpaces()
+            guard !name.isEmpty else { continue }
+            if let entry = names.first(where: { $0.name == name }) { set.insert(entry.feature) } else { unknown.append(name) }
+        }
+        return (set, unknown)
+    }
+
+    /// `self` after removing what a CPU without `hidden` would also lack.
+    func hiding(_ hidden: CPUFeatureSet) -> CPUFeatureSet {
+        var gone = hidden
+        if gone.contains(.avx2) { gone.insert(.avx512) }
+        if gone.contains(.avx512) { gone.insert(.ifma) }
+        return subtracting(gone)
+    }
+
+    public var description: String {
+        let listed = CPUFeatureSet.names.filter { contains($0.feature) }.map(\.name)
+        return listed.isEmpty ? "none" : listed.joined(separator: ",")
+    }
+}
+
+/// The backend of every primitive, resolved from the features and environment.
+public struct CryptoBackendSelection: Sendable, Equatable {
+    /// What the build, CPU and OS offer.
+    public let detected: CPUFeatureSet
+    /// What the selections may use: `detected` minus SPIPED_DISABLE (with implications).
+    public let features: CPUFeatureSet
+    /// SPIPED_DISABLE entries that name no feature.
+    public let unknownDisabledNames: [String]
+    /// AES-256 (``AES256/preferredImplementation``).
+    public let aes: AES256.Implementation
+    /// The widest bitsliced pass of the constant-time AES's CTR path.
+    public let bitslicedAESWidth: AES256ConstantTime.PassWidth
+    /// SHA-256 for single messages (``SHA256/preferredImplementation``).
+    public let sha256: SHA256.Implementation
+    /// Packet MACs, many at once (``HMACSHA256/preferredLanes``).
+    public let macLanes: HMACSHA256.Lanes
+    /// The 2048-bit modexp (``ModularExponentiationImplementation/preferred``).
+    public let modexp: ModularExponentiationImplementation
+
+    /// Resolves every choice from `detected` and the variables `environment` returns.
+    public init(detected: CPUFeatureSet, environment: (String) -> String?) {
+        let disabled = CPUFeatureSet.parse(environment("SPIPED_DISABLE") ?? "")
+        let features = detected.hiding(disabled.features)
+        self.detected = detected
+        self.features = features
+        self.unknownDisabledNames = disabled.unknown
+
+        let hardwareAES: AES256.Implementation = features.contains(.aesni) ? .hardware : .constantTime
+        switch environment("SPIPED_AES") {
+        case "ct": aes = .constantTime
+        case "table": aes = .table
+        default: aes = hardwareAES                   // "hw", unset, unknown
+        }
+
+        bitslicedAESWidth = features.contains(.avx512) ? .avx512 : features.contains(.avx2) ? .avx2 : .simd2
+
+        let shaHardware = features.contains(.shani) && environment("SPIPED_SHA256") != "portable"
+        sha256 = shaHardware ? .hardware : .portable
+        macLanes = HMACSHA256.Lanes.allCases.first { lanes in
+            switch lanes {
+            case .shaniPairs: return shaHardware
+            case .avx512: return features.contains(.avx512)
+            case .avx2: return features.contains(.avx2)
+            case .simd4: return true
+            }
+        } ?? .simd4
+
+        let bestModexp: ModularExponentiationImplementation = features.contains(.ifma) ? .avx512IFMA : .portable
+        modexp = environment("SPIPED_MODEXP") == "portable" ? .portable : bestModexp
+    }
+
+    /// One line per primitive, `<primitive> <backend>`, as `spiped-bench backends` prints them.
+    public var summaryLines: [String] {
+        [aes == .constantTime ? "aes \(aes.backendName)-\(bitslicedAESWidth.backendName)" : "aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
+         "modexp \(modexp.backendName)"]
+    }
+}
+
+/// The process-wide selection every primitive consults.
+public enum CryptoBackends {
+    /// Resolved once, from this process's environment.
+    public static let current = CryptoBackendSelection(detected: .detected) { name in
+        getenv(name).map { String(cString: $0) }
+    }
+}
+
+extension AES256.Implementation {
+    /// The instruction set this implementation uses.
+    public var backendName: String {
+        switch self {
+        case .hardware: return "aesni"
+        case .constantTime: return "ct-bitsliced"
+        case .table: return "table"
+        }
+    }
+}
+
+extension AES256ConstantTime {
+    /// How many counter blocks one bitsliced CTR pass encrypts.
+    public enum PassWidth: Sendable, Equatable, CaseIterable {
+        /// 8 blocks: two 4-block groups in 128-bit lanes (SSE2, NEON).
+        case simd2
+        /// 16 blocks in YMM lanes (AVX2).
+        case avx2
+        /// 32 blocks in ZMM lanes (AVX-512F).
+        case avx512
+
+        public var blocksPerPass: Int {
+            switch self {
+            case .simd2: return 8
+            case .avx2: return 16
+            case .avx512: return 32
+            }
+        }
+
+        /// Whether this process may run it (CPU, build and SPIPED_DISABLE).
+        public var isAvailable: Bool {
+            switch self {
+            case .simd2: return true
+            case .avx2: return CryptoBackends.current.features.contains(.avx2)
+            case .avx512: return CryptoBackends.current.features.contains(.avx512)
+            }
+        }
+
+        /// The instruction set and blocks per pass, e.g. `avx2-x16`.
+        public var backendName: String {
+            switch self {
+            case .simd2:
+                #if arch(x86_64)
+                return "sse2-x8"
+                #else
+                return "simd-x8"
+                #endif
+            case .avx2: return "avx2-x16"
+            case .avx512: return "avx512-x32"
+            }
+        }
+    }
+}
+
+extension SHA256.Implementation {
+    /// The instruction set this implementation uses.
+    public var backendName: String {
+        switch self {
+        case .hardware: return "shani"
+        case .portable: return "portable"
+        }
+    }
+}
+
+extension ModularExponentiationImplementation {
+    /// The instruction set this engine uses.
+    public var backendName: String {
+        switch self {
+        case .portable: return "portable"
+        case .avx512IFMA: return "ifma"
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingASCIISpaces() -> String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

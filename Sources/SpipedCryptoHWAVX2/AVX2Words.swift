@@ -1,0 +1,54 @@
+// The AVX2 vector words for the generic kernels, each operation one
+// intrinsic: four 64-bit AES plane lanes, or eight 32-bit SHA-256 lanes, in
+// one YMM register. Why not SIMD4<UInt64> / SIMD8<UInt32>: Swift's SIMD
+// bitwise operators are per-lane loops that LLVM re-vectorizes only in part
+// (on the bitsliced S-box: slower than the scalar code); intrinsics are
+// vector IR from the start.
+//
+// Guarantees: branch-free, data-independent timing; unaligned loads/stores.
+#if arch(x86_64) && !SPIPED_NO_INTRINSICS
+internal import _Builtin_intrinsics.intel
+import SpipedCryptoKernels
+
+struct YMMPlanes: AESPlaneWord {
+    var v: SIMD4<Int64>                          // __m256i
+    @inline(__always) init(_ v: SIMD4<Int64>) { self.v = v }
+    @inline(__always) init(broadcast value: UInt64) { v = _mm256_set1_epi64x(Int64(bitPattern: value)) }
+    static var laneCount: Int { 4 }
+    @inline(__always) init(loading p: UnsafeRawPointer) { v = p.loadUnaligned(as: SIMD4<Int64>.self) }
+    @inline(__always) func store(to p: UnsafeMutableRawPointer) { p.storeBytes(of: v, as: SIMD4<Int64>.self) }
+    @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm256_xor_si256(a.v, b.v)) }
+    @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm256_and_si256(a.v, b.v)) }
+    @inline(__always) static func | (a: Self, b: Self) -> Self { Self(_mm256_or_si256(a.v, b.v)) }
+    @inline(__always) static prefix func ~ (a: Self) -> Self { Self(_mm256_xor_si256(a.v, _mm256_set1_epi64x(-1))) }
+    @inline(__always) static func & (a: Self, mask: UInt64) -> Self {
+        Self(_mm256_and_si256(a.v, _mm256_set1_epi64x(Int64(bitPattern: mask))))
+    }
+    @inline(__always) static func &>> (a: Self, n: UInt64) -> Self { Self(_mm256_srli_epi64(a.v, Int32(n))) }
+    @inline(__always) static func &<< (a: Self, n: UInt64) -> Self { Self(_mm256_slli_epi64(a.v, Int32(n))) }
+}
+
+struct YMMWords: SHA256Word {
+    var v: SIMD4<Int64>                          // __m256i
+    @inline(__always) init(_ v: SIMD4<Int64>) { self.v = v }
+    @inline(__always) init(broadcast value: UInt32) { v = _mm256_set1_epi32(Int32(bitPattern: value)) }
+    static var laneCount: Int { 8 }
+    @inline(__always) init(gathering word: (_ lane: Int) -> UInt32) {
+        v = _mm256_set_epi32(Int32(bitPattern: word(7)), Int32(bitPattern: word(6)),
+                             Int32(bitPattern: word(5)), Int32(bitPattern: word(4)),
+                             Int32(bitPattern: word(3)), Int32(bitPattern: word(2)),
+                             Int32(bitPattern: word(1)), Int32(bitPattern: word(0)))
+    }
+    @inline(__always) func lane(_ i: Int) -> UInt32 { unsafeBitCast(v, to: SIMD8<UInt32>.self)[i] }
+    @inline(__always) static func &+ (a: Self, b: Self) -> Self { Self(_mm256_add_epi32(a.v, b.v)) }
+    @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm256_xor_si256(a.v, b.v)) }
+    @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm256_and_si256(a.v, b.v)) }
+    @inline(__always) static func | (a: Self, b: Self) -> Self { Self(_mm256_or_si256(a.v, b.v)) }
+    @inline(__always) static func &>> (a: Self, n: UInt32) -> Self { Self(_mm256_srli_epi32(a.v, Int32(n))) }
+    @inline(__always) static func &<< (a: Self, n: UInt32) -> Self { Self(_mm256_slli_epi32(a.v, Int32(n))) }
+    @inline(__always) static func bigSigma0(_ x: Self) -> Self { shiftedBigSigma0(x) }
+    @inline(__always) static func bigSigma1(_ x: Self) -> Self { shiftedBigSigma1(x) }
+    @inline(__always) static func smallSigma0(_ x: Self) -> Self { shiftedSmallSigma0(x) }
+    @inline(__always) static func smallSigma1(_ x: Self) -> Self { shiftedSmallSigma1(x) }
+}
+#endif
