@@ -57,7 +57,9 @@ final class CapturingTarget: @unchecked Sendable {
     /// Waits until at least `count` bytes arrived (or `seconds` passed).
     func waitFor(_ count: Int, seconds: Double = 5) -> [UInt8] {
         let deadline = Date().addingTimeInterval(seconds)
-        while received.count < count && Date() < deadline { usleep(10_000) }
+        // The count is read under the lock: a copy's count read outside it races
+        // with the next in-place append (ThreadSanitizer).
+        while lock.withLock({ bytes.count }) < count && Date() < deadline { usleep(10_000) }
         return received
     }
 
