@@ -12,7 +12,7 @@
 
 /// AES-256 in counter mode with spiped's counter layout:
 /// the counter block for block index `i` is `be64(nonce) || be64(i)`.
-public struct AES256CTR<Cipher: AES256BlockCipher> {
+package struct AES256CTR<Cipher: AES256BlockCipher> {
     private var cipher: Cipher
     private let nonce: UInt64
     /// Index of the next keystream block not yet generated.
@@ -24,14 +24,14 @@ public struct AES256CTR<Cipher: AES256BlockCipher> {
 
     /// Starts a stream at block `startingBlock` (byte offset 16 x startingBlock)
     /// of the keystream for `nonce`.
-    public init(cipher: Cipher, nonce: UInt64, startingBlock: UInt64 = 0) {
+    package init(cipher: Cipher, nonce: UInt64, startingBlock: UInt64 = 0) {
         self.cipher = cipher
         self.nonce = nonce
         self.nextBlock = startingBlock
     }
 
     /// XORs the next `buffer.count` keystream bytes into `buffer`, in place.
-    public mutating func apply(_ buffer: UnsafeMutableRawBufferPointer) {
+    package mutating func apply(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         let count = buffer.count
         var offset = 0
@@ -82,13 +82,13 @@ public struct AES256CTR<Cipher: AES256BlockCipher> {
 
     /// Applies the keystream to a byte array in place (convenience for
     /// callers outside hot paths).
-    public mutating func apply(_ bytes: inout [UInt8]) {
+    package mutating func apply(_ bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBytes { apply($0) }
     }
 
     /// Zeroes the buffered keystream and wipes the cipher's expanded key
     /// (which copies of the cipher may share).
-    public mutating func wipe() {
+    package mutating func wipe() {
         secureZeroValue(&leftover)
         leftoverUsed = 16
         cipher.wipe()

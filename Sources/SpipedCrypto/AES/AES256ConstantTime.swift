@@ -26,22 +26,22 @@ import SpipedCryptoHWAVX512
 /// AES-256 implemented with bitslicing: no table look-ups, no secret-dependent
 /// branches or memory indices, so it does not leak through cache timing.
 /// The portable default when the CPU has no AES instructions.
-public struct AES256ConstantTime: AES256BlockCipher {
+package struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
     private let keys: SecretBuffer
 
     /// The widest bitsliced pass `xorKeystream` uses.
-    public let passWidth: PassWidth
+    package let passWidth: PassWidth
 
     /// Expands a 32-byte key, with the pass width ``CryptoBackends`` chose.
     /// Any other key length is a programming error.
-    public init(key: some Collection<UInt8>) {
+    package init(key: some Collection<UInt8>) {
         self.init(key: key, passWidth: CryptoBackends.current.bitslicedAESWidth)
     }
 
     /// Expands a 32-byte key for the given pass width (one this process may
     /// not run is replaced by ``PassWidth/simd2``).
-    public init(key: some Collection<UInt8>, passWidth: PassWidth) {
+    package init(key: some Collection<UInt8>, passWidth: PassWidth) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         self.passWidth = passWidth.isAvailable ? passWidth : .simd2
         keys = SecretBuffer(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
@@ -53,7 +53,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
     }
 
     /// Encrypts one 16-byte block; `input` and `output` may be the same.
-    public func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         var s = AESPlanes<UInt64>()
         s.q0 = UInt64(littleEndian: input.loadUnaligned(as: UInt64.self))
         s.q1 = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
@@ -65,7 +65,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
     }
 
     /// Decrypts one 16-byte block; `input` and `output` may be the same.
-    public func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         var s = AESPlanes<UInt64>()
         s.q0 = UInt64(littleEndian: input.loadUnaligned(as: UInt64.self))
         s.q1 = UInt64(littleEndian: input.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
@@ -78,7 +78,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
 
     /// XORs the spiped CTR keystream into `buffer`: wide passes first
     /// (``CryptoBackends``' bitslice width), then 4 counter blocks per pass.
-    public func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
+    package func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
         let rk = roundKeys
         let count = buffer.count
@@ -119,7 +119,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
     }
 
     /// Overwrites the expanded key (shared by all copies of this value).
-    public mutating func wipe() {
+    package mutating func wipe() {
         keys.wipe()
     }
 

@@ -15,11 +15,11 @@ import SpipedCryptoHW
 /// AES-256 using the CPU's AES instructions (AES-NI). Constant-time.
 ///
 /// Check ``isSupported`` before creating one; ``AES256`` does this for you.
-public struct AES256Hardware: AES256BlockCipher {
+package struct AES256Hardware: AES256BlockCipher {
     /// Whether this CPU and build can run this variant and SPIPED_DISABLE does
     /// not hide it (``CryptoBackends``; false in builds made with
     /// `SPIPED_PORTABLE=1` and off x86_64).
-    public static var isSupported: Bool { CryptoBackends.current.features.contains(.aesni) }
+    package static var isSupported: Bool { CryptoBackends.current.features.contains(.aesni) }
 
     /// 240 bytes of encryption round keys, then 240 bytes of decryption ones.
     private let keys: SecretBuffer
@@ -28,7 +28,7 @@ public struct AES256Hardware: AES256BlockCipher {
 
     /// Expands a 32-byte key. Any other length, or a CPU without AES-NI, is a
     /// programming error.
-    public init(key: some Collection<UInt8>) {
+    package init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         precondition(AES256Hardware.isSupported, "AES256Hardware needs AES-NI; check isSupported")
         keys = SecretBuffer(byteCount: 2 * AESNI.roundKeyByteCount)
@@ -45,13 +45,13 @@ public struct AES256Hardware: AES256BlockCipher {
 
     /// Encrypts one 16-byte block; `input` and `output` may be the same.
     @inline(__always)
-    public func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         AESNI.encryptBlock(roundKeys: keys.bytes, input, output)
     }
 
     /// Decrypts one 16-byte block; `input` and `output` may be the same.
     @inline(__always)
-    public func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         AESNI.decryptBlock(roundKeys: keys.bytes + AES256Hardware.decryptionOffset, input, output)
     }
 
@@ -59,13 +59,13 @@ public struct AES256Hardware: AES256BlockCipher {
     /// into `buffer` in place with the eight-blocks-at-once kernel; a final
     /// partial block uses the leading bytes of its keystream block.
     @inline(__always)
-    public func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
+    package func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         AESNI.xorCTRKeystream(roundKeys: keys.bytes, nonce: nonce, firstBlock: firstBlock, base, count: buffer.count)
     }
 
     /// Overwrites the expanded key (for this value and every copy of it).
-    public mutating func wipe() {
+    package mutating func wipe() {
         keys.wipe()
     }
 }

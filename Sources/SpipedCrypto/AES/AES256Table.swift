@@ -16,7 +16,7 @@
 /// AES-256 using 4 KB lookup tables per direction: fast, but **not
 /// constant-time** (its memory accesses depend on the key and data, which
 /// leaks through cache timing). Used only when explicitly requested.
-public struct AES256Table: AES256BlockCipher {
+package struct AES256Table: AES256BlockCipher {
     /// 60 encryption round-key words, then 60 decryption round-key words
     /// (the "equivalent inverse cipher" keys, FIPS-197 section 5.3.5).
     private let keys: SecretBuffer
@@ -26,7 +26,7 @@ public struct AES256Table: AES256BlockCipher {
     private static let wordCount = 4 * (roundCount + 1)   // 60
 
     /// Expands a 32-byte key. Any other length is a programming error.
-    public init(key: some Collection<UInt8>) {
+    package init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         tables = AESLookupTables.shared
         keys = SecretBuffer(byteCount: 2 * AES256Table.wordCount * 4)
@@ -85,14 +85,14 @@ public struct AES256Table: AES256BlockCipher {
     }
 
     /// Encrypts one 16-byte block; `input` and `output` may be the same.
-    public func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func encryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         let rk = UnsafePointer(keys.bytes.assumingMemoryBound(to: UInt32.self))
         let (a, b, c, d) = AES256Table.encrypt(load(input), rk, tables.te, tables.sbox)
         store(a, b, c, d, output)
     }
 
     /// Decrypts one 16-byte block; `input` and `output` may be the same.
-    public func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
+    package func decryptBlock(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer) {
         let rk = UnsafePointer(keys.bytes.assumingMemoryBound(to: UInt32.self)) + AES256Table.wordCount
         let (s0, s1, s2, s3) = load(input)
         let td = tables.td, inv = tables.inverseSbox
@@ -114,7 +114,7 @@ public struct AES256Table: AES256BlockCipher {
 
     /// XORs the spiped CTR keystream into `buffer`, one table-encrypted
     /// counter block at a time, 8 bytes at a time.
-    public func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
+    package func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
         let rk = UnsafePointer(keys.bytes.assumingMemoryBound(to: UInt32.self))
         let te = tables.te, s = tables.sbox
@@ -148,7 +148,7 @@ public struct AES256Table: AES256BlockCipher {
     }
 
     /// Overwrites the expanded key (shared by all copies of this value).
-    public mutating func wipe() {
+    package mutating func wipe() {
         keys.wipe()
     }
 

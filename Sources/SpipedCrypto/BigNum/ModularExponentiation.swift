@@ -15,17 +15,17 @@
 
 /// How many operations one exponentiation performed (for tests: the counts
 /// must not depend on the exponent's value, only on its length).
-public struct ModExpOperationCounts: Equatable, Sendable {
+package struct ModExpOperationCounts: Equatable, Sendable {
     /// Montgomery multiplications (table building, window products, conversions).
-    public var multiplications = 0
+    package var multiplications = 0
     /// Montgomery squarings.
-    public var squarings = 0
+    package var squarings = 0
     /// Masked scans over a whole precomputed table.
-    public var tableScans = 0
+    package var tableScans = 0
     /// Table entries read by those scans (all of them, every time).
-    public var tableEntriesRead = 0
+    package var tableEntriesRead = 0
     /// No operations yet.
-    public init() {}
+    package init() {}
 }
 
 /// The window width that minimises squarings + multiplications + table

@@ -21,7 +21,7 @@
 ///
 /// Constant-time in the base and exponent values. Runs on
 /// ``ModularExponentiationImplementation/preferred``.
-public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8]) -> [UInt8] {
+package func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8]) -> [UInt8] {
     var counts = ModExpOperationCounts()
     return modularExponentiation(base: base, exponent: exponent, modulus: modulus,
                                  implementation: .preferred, counts: &counts)
@@ -29,7 +29,7 @@ public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UI
 
 /// ``modularExponentiation(base:exponent:modulus:)`` on a chosen engine (for
 /// tests and benchmarks); an unavailable one is replaced by `.portable`.
-public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8],
+package func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UInt8],
                                   implementation: ModularExponentiationImplementation) -> [UInt8] {
     var counts = ModExpOperationCounts()
     return modularExponentiation(base: base, exponent: exponent, modulus: modulus,
@@ -39,7 +39,7 @@ public func modularExponentiation(base: [UInt8], exponent: [UInt8], modulus: [UI
 /// For tests: ``modularExponentiation(base:exponent:modulus:)`` that also
 /// reports how many squarings, multiplications and table scans it ran, so a
 /// test can check that these depend only on the buffer lengths.
-public func modularExponentiationCountingOperations(
+package func modularExponentiationCountingOperations(
     base: [UInt8], exponent: [UInt8], modulus: [UInt8],
     implementation: ModularExponentiationImplementation = .preferred
 ) -> (result: [UInt8], counts: ModExpOperationCounts) {

@@ -17,14 +17,14 @@
 import SpipedCryptoHWBigNum
 
 /// The engines behind ``modularExponentiation(base:exponent:modulus:implementation:)``.
-public enum ModularExponentiationImplementation: Sendable, CaseIterable, CustomStringConvertible {
+package enum ModularExponentiationImplementation: Sendable, CaseIterable, CustomStringConvertible {
     /// Portable Swift: 64-bit Montgomery kernels (CIOS multiply, dedicated squaring).
     case portable
     /// AVX-512 IFMA radix-2^52 kernel (x86_64 builds without SPIPED_PORTABLE=1, on CPUs that have it).
     case avx512IFMA
 
     /// Whether this engine can run here.
-    public var isAvailable: Bool {
+    package var isAvailable: Bool {
         switch self {
         case .portable: return true
         case .avx512IFMA: return CryptoBackends.current.features.contains(.ifma)
@@ -34,10 +34,10 @@ public enum ModularExponentiationImplementation: Sendable, CaseIterable, CustomS
     /// The fastest available engine, unless SPIPED_MODEXP=portable|ifma says
     /// otherwise (asking for an unavailable one gives the portable engine);
     /// resolved once by ``CryptoBackends``.
-    public static var preferred: ModularExponentiationImplementation { CryptoBackends.current.modexp }
+    package static var preferred: ModularExponentiationImplementation { CryptoBackends.current.modexp }
 
     /// A short name for logs and benchmarks.
-    public var description: String {
+    package var description: String {
         switch self {
         case .portable: return "portable"
         case .avx512IFMA: return "avx512-ifma"

@@ -8,9 +8,9 @@
 // operands; they exist so tests and benchmarks can reach the kernels.
 
 /// An odd modulus below 2^2048 with its Montgomery constants.
-public struct MontgomeryModulus: Sendable {
+package struct MontgomeryModulus: Sendable {
     /// The modulus n (odd).
-    public let modulus: UInt2048
+    package let modulus: UInt2048
     /// -n^-1 mod 2^64.
     let n0: UInt64
     /// R mod n, i.e. 1 in Montgomery form.
@@ -19,7 +19,7 @@ public struct MontgomeryModulus: Sendable {
     let rSquared: UInt2048
 
     /// Prepares `modulus` for Montgomery arithmetic; nil if it is even (or zero).
-    public init?(modulus: UInt2048) {
+    package init?(modulus: UInt2048) {
         guard modulus.isOdd else { return nil }
         self.modulus = modulus
         n0 = negatedInverseModWord(modulus.limbs.0)
@@ -64,7 +64,7 @@ public struct MontgomeryModulus: Sendable {
     ///
     /// Runs the Montgomery multiplication kernel twice (a*b/R, then *R^2/R).
     /// Meant for tests and benchmarks; exponentiation stays in Montgomery form.
-    public func multiply(_ a: UInt2048, _ b: UInt2048) -> UInt2048 {
+    package func multiply(_ a: UInt2048, _ b: UInt2048) -> UInt2048 {
         var result = a
         withContext { n, scratch in
             result.withMutableLimbs { r in
@@ -77,7 +77,7 @@ public struct MontgomeryModulus: Sendable {
 
     /// a^2 mod n, for a < n (constant-time). Runs the squaring kernel once
     /// (a^2/R) and converts back with one multiplication by R^2.
-    public func square(_ a: UInt2048) -> UInt2048 {
+    package func square(_ a: UInt2048) -> UInt2048 {
         var result = a
         withContext { n, scratch in
             result.withMutableLimbs { r in

@@ -20,24 +20,24 @@ typealias Limbs2048 = (
 ///
 /// Comparisons are constant-time, so values may be secrets. Arithmetic lives
 /// in ``MontgomeryModulus`` and ``modularExponentiation(base:exponent:modulus:)``.
-public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
+package struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     /// Size of the big-endian byte form.
-    public static let byteCount = 256
+    package static let byteCount = 256
 
     var limbs: Limbs2048 = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     /// Zero.
-    public init() {}
+    package init() {}
 
     /// A value from a single word.
-    public init(_ word: UInt64) { limbs.0 = word }
+    package init(_ word: UInt64) { limbs.0 = word }
 
     /// Reads a big-endian number of any length.
     ///
     /// Returns nil if the value needs more than 2048 bits (bytes beyond the
     /// last 256 that are not zero). Constant-time in the byte values.
-    public init?(bigEndianBytes bytes: some Collection<UInt8>) {
+    package init?(bigEndianBytes bytes: some Collection<UInt8>) {
         let ok: Bool? = bytes.withContiguousStorageIfAvailable { buffer in
             UInt2048.load(&self, from: UnsafeRawBufferPointer(buffer))
         }
@@ -71,7 +71,7 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     }
 
     /// The value as exactly 256 big-endian bytes.
-    public func bigEndianBytes() -> [UInt8] {
+    package func bigEndianBytes() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: UInt2048.byteCount)
         out.withUnsafeMutableBytes { store(into: $0) }
         return out
@@ -90,7 +90,7 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     }
 
     /// Whether the value is zero (constant-time).
-    public var isZero: Bool {
+    package var isZero: Bool {
         let folded = withLimbs { limbs in
             var acc: UInt64 = 0
             for i in 0..<limbCount { acc |= limbs[i] }
@@ -100,7 +100,7 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     }
 
     /// Whether `self < other` (constant-time: full subtraction, borrow out).
-    public func isLess(than other: UInt2048) -> Bool {
+    package func isLess(than other: UInt2048) -> Bool {
         var scratch = UInt2048()
         let borrow = withLimbs { a in
             other.withLimbs { b in
@@ -112,7 +112,7 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     }
 
     /// Equality in constant time (every limb is compared).
-    public static func == (lhs: UInt2048, rhs: UInt2048) -> Bool {
+    package static func == (lhs: UInt2048, rhs: UInt2048) -> Bool {
         let difference = lhs.withLimbs { a in
             rhs.withLimbs { b in
                 var acc: UInt64 = 0
@@ -126,7 +126,7 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     /// Number of bits up to and including the highest set bit (0 for zero).
     ///
     /// Variable-time: use only on public values such as a modulus.
-    public var significantBitCount: Int {
+    package var significantBitCount: Int {
         withLimbs { limbs in
             for i in stride(from: limbCount - 1, through: 0, by: -1) where limbs[i] != 0 {
                 return i * 64 + (64 - limbs[i].leadingZeroBitCount)
@@ -136,10 +136,10 @@ public struct UInt2048: Sendable, Equatable, BitwiseCopyable {
     }
 
     /// Whether the lowest bit is set.
-    public var isOdd: Bool { limbs.0 & 1 == 1 }
+    package var isOdd: Bool { limbs.0 & 1 == 1 }
 
     /// Overwrites the value with zero in a way the optimiser keeps.
-    public mutating func wipe() {
+    package mutating func wipe() {
         withUnsafeMutableBytes(of: &limbs) { secureZero($0) }
     }
 

@@ -69,7 +69,7 @@ extension DiffieHellmanGroup14 {
 
         /// ``publicValue()`` on a chosen engine (for tests and benchmarks); an
         /// unavailable one is replaced by `.portable`.
-        public func publicValue(implementation: ModularExponentiationImplementation) -> [UInt8] {
+        package func publicValue(implementation: ModularExponentiationImplementation) -> [UInt8] {
             var counts = ModExpOperationCounts()
             return publicValue(implementation: implementation, counts: &counts)
         }
@@ -82,14 +82,14 @@ extension DiffieHellmanGroup14 {
         }
 
         /// For tests: ``publicValue()`` plus the operations it ran.
-        public func publicValueCountingOperations() -> (publicValue: [UInt8], counts: ModExpOperationCounts) {
+        package func publicValueCountingOperations() -> (publicValue: [UInt8], counts: ModExpOperationCounts) {
             var counts = ModExpOperationCounts()
             let value = publicValue(implementation: .preferred, counts: &counts)
             return (value, counts)
         }
 
         /// For tests: ``sharedValue(peerPublicValue:)`` plus the operations it ran.
-        public func sharedValueCountingOperations(peerPublicValue: [UInt8])
+        package func sharedValueCountingOperations(peerPublicValue: [UInt8])
             throws(DiffieHellmanError) -> (sharedValue: [UInt8], counts: ModExpOperationCounts) {
             var counts = ModExpOperationCounts()
             let value = try sharedValue(peerPublicValue: peerPublicValue, counts: &counts)

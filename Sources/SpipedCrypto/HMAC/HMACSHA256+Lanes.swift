@@ -23,7 +23,7 @@ import SpipedCryptoHWAVX512
 
 extension HMACSHA256 {
     /// Ways to compute several MACs at once, fastest first.
-    public enum Lanes: CaseIterable, Sendable {
+    package enum Lanes: CaseIterable, Sendable {
         /// SHA-NI, two messages with their rounds interleaved.
         case shaniPairs
         /// AVX-512F, 16 messages in ZMM lanes.
@@ -34,7 +34,7 @@ extension HMACSHA256 {
         case simd4
 
         /// Messages one kernel call takes.
-        public var laneCount: Int {
+        package var laneCount: Int {
             switch self {
             case .shaniPairs: return 2
             case .avx512: return AVX512Lanes.laneCount
@@ -44,7 +44,7 @@ extension HMACSHA256 {
         }
 
         /// Whether this process may run it (CPU, build and SPIPED_DISABLE; ``CryptoBackends``).
-        public var isAvailable: Bool {
+        package var isAvailable: Bool {
             let features = CryptoBackends.current.features
             switch self {
             case .shaniPairs: return features.contains(.shani)
@@ -55,7 +55,7 @@ extension HMACSHA256 {
         }
 
         /// The instruction set and lane count, e.g. `avx2-x8`.
-        public var backendName: String {
+        package var backendName: String {
             switch self {
             case .shaniPairs: return "shani-x2"
             case .avx512: return "avx512-x16"
@@ -83,10 +83,10 @@ extension HMACSHA256 {
     }
 
     /// The lanes ``CryptoBackends`` chose for this process.
-    public static var preferredLanes: Lanes { CryptoBackends.current.macLanes }
+    package static var preferredLanes: Lanes { CryptoBackends.current.macLanes }
 
     /// Largest suffix ``authenticationCodes(count:bodies:bodyByteCount:suffixes:suffixByteCount:codes:lanes:)`` takes.
-    public static let maxLaneSuffixByteCount = 64
+    package static let maxLaneSuffixByteCount = 64
 
     /// Computes HMAC(key, bodies[i] || suffixes[i]) into codes[i] (32 bytes
     /// each) for i in 0..<count, under this value's key, with `lanes` (or a
@@ -96,7 +96,7 @@ extension HMACSHA256 {
     /// - Precondition: `lanes` is available; every body is `bodyByteCount`
     ///   bytes, every suffix `suffixByteCount` <= 64 bytes; each code has room
     ///   for 32 bytes (the caller's fixed layout, never peer input).
-    public func authenticationCodes(count: Int, bodies: UnsafePointer<UnsafeRawPointer>, bodyByteCount: Int,
+    package func authenticationCodes(count: Int, bodies: UnsafePointer<UnsafeRawPointer>, bodyByteCount: Int,
                                     suffixes: UnsafePointer<UnsafeRawPointer>, suffixByteCount: Int,
                                     codes: UnsafePointer<UnsafeMutableRawPointer>,
                                     lanes: Lanes = HMACSHA256.preferredLanes) {

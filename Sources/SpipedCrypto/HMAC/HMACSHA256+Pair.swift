@@ -13,7 +13,7 @@
 
 extension HMACSHA256 {
     /// Largest suffix ``authenticationCodes(body:suffix:body:suffix:into:_:)`` takes.
-    public static let maxPairSuffixByteCount = 64
+    package static let maxPairSuffixByteCount = 64
 
     /// Computes HMAC(key, `firstBody` || `firstSuffix`) into `firstCode` and
     /// HMAC(key, `secondBody` || `secondSuffix`) into `secondCode` (32 bytes
@@ -25,7 +25,7 @@ extension HMACSHA256 {
     /// - Precondition: the bodies have equal length, the suffixes have equal
     ///   length of at most ``maxPairSuffixByteCount`` bytes, and each output
     ///   has room for 32 bytes (the caller's fixed layout, never peer input).
-    public func authenticationCodes(body firstBody: UnsafeRawBufferPointer, suffix firstSuffix: UnsafeRawBufferPointer,
+    package func authenticationCodes(body firstBody: UnsafeRawBufferPointer, suffix firstSuffix: UnsafeRawBufferPointer,
                                     body secondBody: UnsafeRawBufferPointer, suffix secondSuffix: UnsafeRawBufferPointer,
                                     into firstCode: UnsafeMutableRawPointer, _ secondCode: UnsafeMutableRawPointer) {
         precondition(firstBody.count == secondBody.count && firstSuffix.count == secondSuffix.count

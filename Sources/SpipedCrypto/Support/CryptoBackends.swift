@@ -30,22 +30,22 @@ import SpipedCryptoHWAVX2
 import SpipedCryptoHWAVX512
 
 /// CPU features the backends can use (or that SPIPED_DISABLE hides).
-public struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let aesni = CPUFeatureSet(rawValue: 1 << 0)
-    public static let shani = CPUFeatureSet(rawValue: 1 << 1)
-    public static let avx2 = CPUFeatureSet(rawValue: 1 << 2)
-    public static let avx512 = CPUFeatureSet(rawValue: 1 << 3)
-    public static let ifma = CPUFeatureSet(rawValue: 1 << 4)
+    package static let aesni = CPUFeatureSet(rawValue: 1 << 0)
+    package static let shani = CPUFeatureSet(rawValue: 1 << 1)
+    package static let avx2 = CPUFeatureSet(rawValue: 1 << 2)
+    package static let avx512 = CPUFeatureSet(rawValue: 1 << 3)
+    package static let ifma = CPUFeatureSet(rawValue: 1 << 4)
 
     /// The SPIPED_DISABLE spelling of each feature.
-    public static let names: [(name: String, feature: CPUFeatureSet)] =
+    package static let names: [(name: String, feature: CPUFeatureSet)] =
         [("aesni", .aesni), ("shani", .shani), ("avx2", .avx2), ("avx512", .avx512), ("ifma", .ifma)]
 
     /// What this build, CPU and OS offer (each kernel compiled in and supported).
-    public static let detected: CPUFeatureSet = {
+    package static let detected: CPUFeatureSet = {
         var set: CPUFeatureSet = []
         if AESNI.isSupported { set.insert(.aesni) }
         if SHANI.isSupported { set.insert(.shani) }
@@ -56,7 +56,7 @@ public struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConverti
     }()
 
     /// The features named in a comma-separated list, and the names it did not know.
-    public static func parse(_ list: String) -> (features: CPUFeatureSet, unknown: [String]) {
+    package static func parse(_ list: String) -> (features: CPUFeatureSet, unknown: [String]) {
         var set: CPUFeatureSet = [], unknown: [String] = []
         for part in list.split(separator: ",") {
             let name = part.trimmingASCIISpaces()
@@ -74,33 +74,33 @@ public struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConverti
         return subtracting(gone)
     }
 
-    public var description: String {
+    package var description: String {
         let listed = CPUFeatureSet.names.filter { contains($0.feature) }.map(\.name)
         return listed.isEmpty ? "none" : listed.joined(separator: ",")
     }
 }
 
 /// The backend of every primitive, resolved from the features and environment.
-public struct CryptoBackendSelection: Sendable, Equatable {
+package struct CryptoBackendSelection: Sendable, Equatable {
     /// What the build, CPU and OS offer.
-    public let detected: CPUFeatureSet
+    package let detected: CPUFeatureSet
     /// What the selections may use: `detected` minus SPIPED_DISABLE (with implications).
-    public let features: CPUFeatureSet
+    package let features: CPUFeatureSet
     /// SPIPED_DISABLE entries that name no feature.
-    public let unknownDisabledNames: [String]
+    package let unknownDisabledNames: [String]
     /// AES-256 (``AES256/preferredImplementation``).
-    public let aes: AES256.Implementation
+    package let aes: AES256.Implementation
     /// The widest bitsliced pass of the constant-time AES's CTR path.
-    public let bitslicedAESWidth: AES256ConstantTime.PassWidth
+    package let bitslicedAESWidth: AES256ConstantTime.PassWidth
     /// SHA-256 for single messages (``SHA256/preferredImplementation``).
-    public let sha256: SHA256.Implementation
+    package let sha256: SHA256.Implementation
     /// Packet MACs, many at once (``HMACSHA256/preferredLanes``).
-    public let macLanes: HMACSHA256.Lanes
+    package let macLanes: HMACSHA256.Lanes
     /// The 2048-bit modexp (``ModularExponentiationImplementation/preferred``).
-    public let modexp: ModularExponentiationImplementation
+    package let modexp: ModularExponentiationImplementation
 
     /// Resolves every choice from `detected` and the variables `environment` returns.
-    public init(detected: CPUFeatureSet, environment: (String) -> String?) {
+    package init(detected: CPUFeatureSet, environment: (String) -> String?) {
         let disabled = CPUFeatureSet.parse(environment("SPIPED_DISABLE") ?? "")
         let features = detected.hiding(disabled.features)
         self.detected = detected
@@ -132,23 +132,23 @@ public struct CryptoBackendSelection: Sendable, Equatable {
     }
 
     /// One line per primitive, `<primitive> <backend>`, as `spiped-bench backends` prints them.
-    public var summaryLines: [String] {
+    package var summaryLines: [String] {
         [aes == .constantTime ? "aes \(aes.backendName)-\(bitslicedAESWidth.backendName)" : "aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
          "modexp \(modexp.backendName)"]
     }
 }
 
 /// The process-wide selection every primitive consults.
-public enum CryptoBackends {
+package enum CryptoBackends {
     /// Resolved once, from this process's environment.
-    public static let current = CryptoBackendSelection(detected: .detected) { name in
+    package static let current = CryptoBackendSelection(detected: .detected) { name in
         getenv(name).map { String(cString: $0) }
     }
 }
 
 extension AES256.Implementation {
     /// The instruction set this implementation uses.
-    public var backendName: String {
+    package var backendName: String {
         switch self {
         case .hardware: return "aesni"
         case .constantTime: return "ct-bitsliced"
@@ -159,7 +159,7 @@ extension AES256.Implementation {
 
 extension AES256ConstantTime {
     /// How many counter blocks one bitsliced CTR pass encrypts.
-    public enum PassWidth: Sendable, Equatable, CaseIterable {
+    package enum PassWidth: Sendable, Equatable, CaseIterable {
         /// 8 blocks: two 4-block groups in 128-bit lanes (SSE2, NEON).
         case simd2
         /// 16 blocks in YMM lanes (AVX2).
@@ -167,7 +167,7 @@ extension AES256ConstantTime {
         /// 32 blocks in ZMM lanes (AVX-512F).
         case avx512
 
-        public var blocksPerPass: Int {
+        package var blocksPerPass: Int {
             switch self {
             case .simd2: return 8
             case .avx2: return 16
@@ -176,7 +176,7 @@ extension AES256ConstantTime {
         }
 
         /// Whether this process may run it (CPU, build and SPIPED_DISABLE).
-        public var isAvailable: Bool {
+        package var isAvailable: Bool {
             switch self {
             case .simd2: return true
             case .avx2: return CryptoBackends.current.features.contains(.avx2)
@@ -185,7 +185,7 @@ extension AES256ConstantTime {
         }
 
         /// The instruction set and blocks per pass, e.g. `avx2-x16`.
-        public var backendName: String {
+        package var backendName: String {
             switch self {
             case .simd2:
                 #if arch(x86_64)
@@ -202,7 +202,7 @@ extension AES256ConstantTime {
 
 extension SHA256.Implementation {
     /// The instruction set this implementation uses.
-    public var backendName: String {
+    package var backendName: String {
         switch self {
         case .hardware: return "shani"
         case .portable: return "portable"
@@ -212,7 +212,7 @@ extension SHA256.Implementation {
 
 extension ModularExponentiationImplementation {
     /// The instruction set this engine uses.
-    public var backendName: String {
+    package var backendName: String {
         switch self {
         case .portable: return "portable"
         case .avx512IFMA: return "ifma"
