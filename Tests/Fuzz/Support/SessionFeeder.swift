@@ -46,6 +46,17 @@ public final class SessionFeeder {
         sent = session.takePeerOutput()
     }
 
+    private var checkedDelivered = 0
+
+    /// Whether everything delivered so far begins `expected` (only what is
+    /// new since the last call is compared, so checking after every call
+    /// stays linear).
+    public func deliveredIsPrefix(of expected: [UInt8]) -> Bool {
+        guard delivered.count <= expected.count, checkedDelivered <= delivered.count else { return false }
+        defer { checkedDelivered = delivered.count }
+        return delivered[checkedDelivered...] == expected[checkedDelivered..<delivered.count]
+    }
+
     public var isEnded: Bool {
         if case .ended = session.state { return true }
         return false
