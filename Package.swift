@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 //
 // spiped-swift: a pure-Swift, zero-dependency spiped/spipe.
-// Layers (bottom to top): SpipedCryptoHW -> SpipedCrypto -> SpipedProtocol -> SpipedNet -> spiped, spipe.
+// Layers (bottom to top): SpipedCryptoHW -> SpipedCrypto -> SpipedProtocol -> SpipedNet -> SpipedDaemon -> spiped, spipe.
+// SpipedCrypto and SpipedProtocol run wherever Swift does; SpipedNet and above are Linux-only (epoll).
 // No package dependencies: only the Swift toolchain.
 import PackageDescription
 
@@ -33,7 +34,7 @@ let fuzzTargetNames = ["FuzzHandshakeServer", "FuzzHandshakeClient", "FuzzPacket
 let fuzzTargets: [Target] = Context.environment["SPIPED_FUZZ"] != "1" ? [] :
     [.target(name: "SpipedFuzzSupport", dependencies: ["SpipedProtocol"], path: "Tests/Fuzz/Support")]
     + fuzzTargetNames.map { name in
-        .executableTarget(name: name, dependencies: ["SpipedFuzzSupport", "SpipedProtocol", "SpipedNet"],
+        .executableTarget(name: name, dependencies: ["SpipedFuzzSupport", "SpipedProtocol", "SpipedNet", "SpipedDaemon"],
                           path: "Tests/Fuzz/\(name)",
                           swiftSettings: [.unsafeFlags(["-parse-as-library"])])
     }
@@ -52,6 +53,7 @@ let package = Package(
         .library(name: "SpipedCrypto", targets: ["SpipedCrypto"]),
         .library(name: "SpipedProtocol", targets: ["SpipedProtocol"]),
         .library(name: "SpipedNet", targets: ["SpipedNet"]),
+        .library(name: "SpipedDaemon", targets: ["SpipedDaemon"]),
         .executable(name: "spiped", targets: ["spiped"]),
         .executable(name: "spipe", targets: ["spipe"]),
     ],
@@ -65,14 +67,20 @@ let package = Package(
         .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
-        // Sockets, addresses, event loop, connection and daemon logic, CLI.
+        // Sockets, addresses, epoll event loops, connections (Linux-only).
         .target(name: "SpipedNet", dependencies: ["SpipedProtocol"]),
-        .executableTarget(name: "spiped", dependencies: ["SpipedNet"], exclude: ["spiped.1"]),
-        .executableTarget(name: "spipe", dependencies: ["SpipedNet"], exclude: ["spipe.1"]),
+        // The programs around the engine: command line, start-up, daemonizing,
+        // privileges, pidfile, key files.
+        .target(name: "SpipedDaemon", dependencies: ["SpipedNet"]),
+        .executableTarget(name: "spiped", dependencies: ["SpipedDaemon"], exclude: ["spiped.1"]),
+        .executableTarget(name: "spipe", dependencies: ["SpipedDaemon"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
                           path: "Benchmarks/CryptoBench"),
-        .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto"]),
-        .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol"]),
-        .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet"]),
+        // Helpers every test target shares: hex, the seeded generator, scripted
+        // randomness, the Vectors/ folder, a joinable thread.
+        .target(name: "SpipedTestSupport", dependencies: ["SpipedCrypto"], path: "Tests/SpipedTestSupport"),
+        .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet", "SpipedDaemon", "SpipedTestSupport"]),
     ] + extraTargets
 )

@@ -1,6 +1,6 @@
 // The spiped executable: all behaviour lives in SpipedNet (runSpiped); this
 // file only passes the command line in and the exit status out.
-import SpipedNet
+import SpipedDaemon
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

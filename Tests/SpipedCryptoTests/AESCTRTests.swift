@@ -2,6 +2,7 @@
 // RFC 3686 and SP 800-38A known answers through every variant, and the
 // stream properties spiped relies on (bulk = block by block, starting at any
 // block or byte, applying twice restores the input).
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

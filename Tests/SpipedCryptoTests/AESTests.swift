@@ -3,6 +3,7 @@
 // variant that can run here, via the dispatcher and via the concrete types;
 // plus table and constant-time agreeing on thousands of random keys and
 // blocks, and the dispatcher's bookkeeping.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

@@ -2,6 +2,7 @@
 // multiplication and squaring kernels, checked against Python's integers
 // (Vectors/DH/bignum-mulmod.txt: products and squares modulo the group-14
 // prime, random odd 2048-bit moduli, smaller odd moduli, 2^2048 - 1 and 1).
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

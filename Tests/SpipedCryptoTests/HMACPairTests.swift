@@ -4,6 +4,7 @@
 // 55, 56 and 64 bytes (the tail padding takes one, two or three blocks),
 // for every SHA-256 implementation. The two lanes get different messages so
 // a mixed-up lane shows.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

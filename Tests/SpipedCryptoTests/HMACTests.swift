@@ -1,6 +1,7 @@
 // HMAC-SHA256 tests: every record of the RFC 4231 file (for every SHA-256
 // implementation), agreement with the RFC 2104 formula built from SHA256
 // for key lengths around the block size, streaming and keyed-state cloning.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

@@ -6,6 +6,7 @@
 // counters wrapping mod 2^64, unaligned buffers, and SHA-NI's multi-block
 // calls. Each suite is skipped, with a message, where the CPU or the build
 // (SPIPED_PORTABLE=1) lacks the instructions.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

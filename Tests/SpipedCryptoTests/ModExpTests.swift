@@ -3,6 +3,7 @@
 // cases), plus the constant-flow check on the operation counts and the
 // refusal of unusable moduli. Every engine available on this machine
 // (portable, AVX-512 IFMA) runs the whole vector file and the count check.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

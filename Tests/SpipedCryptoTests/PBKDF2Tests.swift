@@ -1,5 +1,6 @@
 // PBKDF2-HMAC-SHA256 known answers: RFC 7914 section 11 and ~200 records
 // generated with Python hashlib (Vectors/PBKDF2/generate_pbkdf2.py).
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

@@ -1,6 +1,7 @@
 // SHA-256 known-answer and property tests: every record of the NIST CAVP
 // ShortMsg, LongMsg and Monte Carlo files, for every implementation this
 // machine can run, plus streaming (any split) and state-cloning checks.
+import SpipedTestSupport
 import Testing
 import SpipedCrypto
 

@@ -22,23 +22,13 @@ struct VectorRecord {
     func int(_ name: String) -> Int { Int(text(name)) ?? -1 }
 }
 
+import SpipedTestSupport
 import Testing
 extension Issue {
     static func recordMissing(_ name: String, _ line: Int) {
         Issue.record("vector record at line \(line) has no field \(name)")
     }
 }
-
-/// Absolute path of the repository's Vectors/ folder.
-let vectorsDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        let candidate = url.appendingPathComponent("Vectors")
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-    }
-    return "Vectors"
-}()
 
 /// Parses a vector file under Vectors/ (path relative to it) into records.
 /// Header lines "[ENCRYPT]" set the section; section headers with "=" in them
@@ -73,27 +63,4 @@ func loadVectorFile(_ relativePath: String) throws -> [VectorRecord] {
     }
     flush()
     return records
-}
-
-/// Decodes hex text (any case); an empty string or "00" with Len = 0 is handled by the caller.
-func hexBytes(_ text: String) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(text.utf8.count / 2)
-    var high: UInt8? = nil
-    for c in text.utf8 {
-        let v: UInt8
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-        default: continue
-        }
-        if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-    }
-    return out
-}
-
-/// Lower-case hex of bytes, for readable failure messages.
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }

@@ -14,6 +14,7 @@
 // without -g, must be served, as the C reference does.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 enum HandshakeAttacks {

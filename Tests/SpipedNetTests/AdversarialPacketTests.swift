@@ -14,6 +14,7 @@
 // openAvailable keeps it; the C reference 1.6.2 delivers nothing of such a read).
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 import SpipedProtocol
 #if canImport(Glibc)

@@ -14,6 +14,7 @@
 // - spipe exits with status 1.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@
 // the C library, -v, and the exact diagnostics (checked against Debian's
 // spiped 1.6.2 by hand; the process tests compare with the binary itself).
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 private let base = ["-e", "-s", "/tmp/s", "-t", "[127.0.0.1]:9", "-k", "/tmp/k"]

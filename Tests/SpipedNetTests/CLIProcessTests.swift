@@ -4,6 +4,7 @@
 // 1.6.4 differs (usage mentions -b; our --log-connections; version number).
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 
 extension ProcessTests {

@@ -3,6 +3,7 @@
 // with status 1 (refused target, silent target past the -o timeout).
 import Foundation
 import Glibc
+import SpipedTestSupport
 import Testing
 import SpipedNet
 import SpipedProtocol
@@ -26,11 +27,11 @@ struct EngineSpipeTests {
         #expect(pipe(&inPipe) == 0 && pipe(&outPipe) == 0)
         let config = configuration(key: key, target: TestNet.loopback(server.port))
         let status = StatusBox()
-        let runner = TestThread { [inRead = inPipe[0], outWrite = outPipe[1]] in
+        let runner = JoinableThread { [inRead = inPipe[0], outWrite = outPipe[1]] in
             status.value = SpipeClient.run(config, input: inRead, output: outWrite)
         }
         let payload = TestNet.randomBytes(300_000)
-        let writer = TestThread { [inWrite = inPipe[1]] in
+        let writer = JoinableThread { [inWrite = inPipe[1]] in
             payload.withUnsafeBytes { raw in
                 var done = 0
                 while done < raw.count {

@@ -4,31 +4,8 @@
 import Foundation
 import Glibc
 import SpipedNet
+import SpipedTestSupport
 import SpipedProtocol
-
-/// A thread that can be joined with a timeout.
-final class TestThread: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var finished = false
-    init(_ body: @escaping @Sendable () -> Void) {
-        let thread = Thread { [done] in
-            body()
-            done.signal()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-    /// True if the thread ended within `seconds`.
-    @discardableResult
-    func join(timeout seconds: Double = 30) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if finished { return true }
-        finished = done.wait(timeout: .now() + seconds) == .success
-        return finished
-    }
-}
 
 enum TestNet {
     static func loopback(_ port: UInt16) -> SocketAddress {
@@ -161,7 +138,7 @@ final class TargetServer: @unchecked Sendable {
     let fd: Int32
     let address: SocketAddress
     private let mode: Mode
-    private let acceptThread: TestThread?
+    private let acceptThread: JoinableThread?
     private let held = NSLock()
     nonisolated(unsafe) private var heldSockets: [Int32] = []
 
@@ -177,7 +154,7 @@ final class TargetServer: @unchecked Sendable {
         }
         let listener = fd
         let box = UnsafeSendableBox()
-        acceptThread = TestThread {
+        acceptThread = JoinableThread {
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 { return }
@@ -194,7 +171,7 @@ final class TargetServer: @unchecked Sendable {
         case .silent:
             held.lock(); heldSockets.append(client); held.unlock()
         case .echo:
-            _ = TestThread {
+            _ = JoinableThread {
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 while true {
                     let n = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
@@ -207,7 +184,7 @@ final class TargetServer: @unchecked Sendable {
                 close(client)
             }
         case .replyAfterEOF:
-            _ = TestThread {
+            _ = JoinableThread {
                 let (bytes, _) = TestNet.receiveAll(client)
                 _ = TestNet.sendAll(client, Array("got \(bytes.count)".utf8))
                 close(client)
@@ -229,7 +206,7 @@ final class RunningEngine: @unchecked Sendable {
     let engine: ProxyEngine
     let port: UInt16
     let listener: Int32
-    private let thread: TestThread
+    private let thread: JoinableThread
     private let exitBox = ExitBox()
     /// run()'s result once it returned.
     var exitCode: Int32? { exitBox.code }
@@ -247,7 +224,7 @@ final class RunningEngine: @unchecked Sendable {
         engine = try ProxyEngine(listener: fd, configuration: configuration, eventLoops: 2)
         let engine = self.engine
         let box = exitBox
-        thread = TestThread { box.code = engine.run() }
+        thread = JoinableThread { box.code = engine.run() }
     }
 
     private final class ExitBox: @unchecked Sendable { var code: Int32? }

@@ -5,6 +5,7 @@
 // machine running the suite is shared and busy).
 import Foundation
 import Glibc
+import SpipedTestSupport
 import Testing
 import SpipedNet
 import SpipedProtocol
@@ -14,7 +15,7 @@ func exchange(port: UInt16, payload: [UInt8]) -> (bytes: [UInt8], cleanEOF: Bool
     let fd = TestNet.connect(port: port)
     guard fd >= 0 else { return ([], false) }
     defer { close(fd) }
-    let writer = TestThread {
+    let writer = JoinableThread {
         _ = TestNet.sendAll(fd, payload)
         shutdown(fd, Int32(SHUT_WR))
     }
@@ -47,7 +48,7 @@ struct EngineDataTests {
         let sizes = [1, 70_000, 1_000_000, 2_000_001, 65_536, 4096]
         let results = ResultsBox(count: sizes.count)
         let threads = sizes.enumerated().map { index, size in
-            TestThread {
+            JoinableThread {
                 let payload = TestNet.randomBytes(size)
                 let (bytes, clean) = exchange(port: pair.port, payload: payload)
                 results.set(index, clean && bytes == payload)
@@ -87,7 +88,7 @@ struct EngineDataTests {
         #expect(fd >= 0)
         defer { close(fd) }
         let payload = TestNet.randomBytes(8_000_000)
-        let writer = TestThread {
+        let writer = JoinableThread {
             _ = TestNet.sendAll(fd, payload)
             shutdown(fd, Int32(SHUT_WR))
         }

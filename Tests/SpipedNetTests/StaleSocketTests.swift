@@ -5,6 +5,7 @@
 // The first suite checks the rule directly; the second through processes.
 import Foundation
 import Testing
+import SpipedDaemon
 import SpipedNet
 #if canImport(Glibc)
 import Glibc
@@ -35,7 +36,7 @@ import Glibc
         let file = scratch.path("file")
         try "keep me".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(!StaleUnixSocket.isStale(path: file))
-        #expect(throws: ListenerError.bindFailed(CError(EADDRINUSE))) {
+        #expect(throws: ListenerError.bindFailed(SystemError(EADDRINUSE))) {
             try SourceListener.listen(on: SocketAddress(unixPath: file)!)
         }
         #expect(scratch.text("file") == "keep me")
@@ -49,7 +50,7 @@ import Glibc
     }
 
     @Test func errorTextIsTheReferences() {
-        #expect(ListenerError.bindFailed(CError(EADDRINUSE)).description == "Error binding socket: Address already in use")
+        #expect(ListenerError.bindFailed(SystemError(EADDRINUSE)).description == "Error binding socket: Address already in use")
     }
 }
 

@@ -2,6 +2,7 @@
 // time) must give byte-for-byte the same output and plaintext: the state
 // machines may not depend on how the transport splits the stream.
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Fragmentation")

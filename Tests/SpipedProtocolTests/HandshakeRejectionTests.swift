@@ -4,6 +4,7 @@
 // is final, nothing is sent after it, and no keys come out.
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Handshake rejections")

@@ -3,6 +3,7 @@
 // MAC) are refused, failures are final, and the opener's buffer rules hold.
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Packet sealer and opener")

@@ -3,6 +3,7 @@
 // 0 bytes to 3 MB both ways intact, in seeded random write and read sizes.
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Round trip")

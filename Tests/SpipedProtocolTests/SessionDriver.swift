@@ -3,6 +3,7 @@
 // collecting what it sends to the peer and what it delivers, for the session
 // tests.
 import SpipedCrypto
+import SpipedTestSupport
 import SpipedProtocol
 
 /// One session and everything it produced.

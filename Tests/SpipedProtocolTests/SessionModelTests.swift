@@ -6,6 +6,7 @@
 // packets before a damaged one; everything after a clean end.
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("SpipedSession: random interleavings against a model")

@@ -4,6 +4,7 @@
 import Foundation
 import SpipedCrypto
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 // MARK: Transcripts (Vectors/protocol/transcripts.txt, "NAME = VALUE" records)
@@ -41,20 +42,9 @@ struct Transcript: CustomStringConvertible {
     }
 }
 
-/// Absolute path of the repository's Vectors/ folder, found from this file.
-let protocolVectorsDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.path != "/" {
-        url.deleteLastPathComponent()
-        let candidate = url.appendingPathComponent("Vectors")
-        if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-    }
-    return "Vectors"
-}()
-
 /// Every record of transcripts.txt (blank-line separated, "#" comments).
 let transcripts: [Transcript] = {
-    let path = protocolVectorsDirectory + "/protocol/transcripts.txt"
+    let path = vectorsDirectory + "/protocol/transcripts.txt"
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
     var records: [Transcript] = []
     var current: [String: String] = [:]
@@ -82,38 +72,8 @@ func transcript(_ mode: String) -> Transcript {
     return t
 }
 
-/// Decodes hex text; other characters are skipped.
-func hexBytes(_ text: String) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(text.utf8.count / 2)
-    var high: UInt8? = nil
-    for c in text.utf8 {
-        let v: UInt8
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
-        default: continue
-        }
-        if let h = high { out.append(h << 4 | v); high = nil } else { high = v }
-    }
-    return out
-}
-
-/// Lower-case hex, for readable failure messages.
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-}
-
 /// RFC 3526 section 3, the 2048-bit MODP group prime p (big-endian).
-let group14Prime: [UInt8] = hexBytes("""
-    FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD\
-    EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED\
-    EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F\
-    83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B\
-    E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510\
-    15728E5A8AACAA68FFFFFFFFFFFFFFFF
-    """)
+let group14Prime: [UInt8] = DiffieHellmanGroup14.primeBytes
 
 /// A 256-byte big-endian value plus a small signed offset (for p - 1, p + 1).
 func adding(_ value: [UInt8], _ delta: Int) -> [UInt8] {
@@ -135,51 +95,6 @@ func handshakeMessage(y: [UInt8], macKey: [UInt8]) -> [UInt8] {
 }
 
 // MARK: Randomness
-
-/// Hands out a fixed byte sequence; records how much was drawn. Drawing past
-/// the end throws, so a test sees an unexpected extra draw.
-final class RandomTape: @unchecked Sendable {
-    let bytes: [UInt8]
-    var position = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-}
-
-struct TapeExhausted: Error {}
-
-struct ScriptedRandom: RandomSource {
-    let tape: RandomTape
-    init(_ tape: RandomTape) { self.tape = tape }
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
-        guard tape.position + buffer.count <= tape.bytes.count else { throw TapeExhausted() }
-        for i in 0..<buffer.count { buffer[i] = tape.bytes[tape.position + i] }
-        tape.position += buffer.count
-    }
-}
-
-/// SplitMix64: a seeded generator for reproducible chunk sizes and data.
-struct SeededGenerator: RandomNumberGenerator, RandomSource {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) throws {
-        for i in 0..<buffer.count { buffer[i] = UInt8(truncatingIfNeeded: next()) }
-    }
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var i = 0
-        while i < count {
-            var word = next()
-            for _ in 0..<min(8, count - i) { out[i] = UInt8(truncatingIfNeeded: word); word >>= 8; i += 1 }
-        }
-        return out
-    }
-}
 
 // MARK: Drivers
 

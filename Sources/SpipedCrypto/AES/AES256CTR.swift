@@ -47,7 +47,7 @@ public struct AES256CTR<Cipher: AES256BlockCipher> {
             }
             leftoverUsed += n
             offset = n
-            if leftoverUsed == 16 { aesSecureZero(&leftover) }
+            if leftoverUsed == 16 { secureZeroValue(&leftover) }
         }
 
         // 2. Whole blocks in one bulk call.
@@ -67,7 +67,7 @@ public struct AES256CTR<Cipher: AES256BlockCipher> {
                 c.xorKeystream(nonce: n0, firstBlock: b, k)
             }
             leftover = keystream
-            aesSecureZero(&keystream)
+            secureZeroValue(&keystream)
             nextBlock &+= 1
             let n = count - offset
             withUnsafeBytes(of: &leftover) { k in
@@ -89,7 +89,7 @@ public struct AES256CTR<Cipher: AES256BlockCipher> {
     /// Zeroes the buffered keystream and wipes the cipher's expanded key
     /// (which copies of the cipher may share).
     public mutating func wipe() {
-        aesSecureZero(&leftover)
+        secureZeroValue(&leftover)
         leftoverUsed = 16
         cipher.wipe()
     }

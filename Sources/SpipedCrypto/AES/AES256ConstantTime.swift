@@ -21,12 +21,12 @@
 /// The portable default when the CPU has no AES instructions.
 public struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
-    private let keys: AESKeyMaterial
+    private let keys: SecretBuffer
 
     /// Expands a 32-byte key. Any other length is a programming error.
     public init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
-        keys = AESKeyMaterial(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
+        keys = SecretBuffer(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
         AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self))
     }
 
@@ -87,7 +87,7 @@ public struct AES256ConstantTime: AES256BlockCipher {
                     p.storeBytes(of: p.load(fromByteOffset: i, as: UInt8.self) ^ k[i], toByteOffset: i, as: UInt8.self)
                 }
             }
-            aesSecureZero(&ks)
+            secureZeroValue(&ks)
         }
     }
 

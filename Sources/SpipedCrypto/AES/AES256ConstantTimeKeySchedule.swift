@@ -42,7 +42,7 @@ extension AES256ConstantTime {
                 k[0] = p.q0; k[1] = p.q1; k[2] = p.q2; k[3] = p.q3
                 k[4] = p.q4; k[5] = p.q5; k[6] = p.q6; k[7] = p.q7
             }
-            if let base = w.baseAddress { aesSecureZero(UnsafeMutableRawPointer(base), 60 * 4) }
+            if let base = w.baseAddress { secureZero(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(base), count: 60 * 4)) }
         }
     }
 

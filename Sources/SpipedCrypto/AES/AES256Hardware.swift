@@ -21,7 +21,7 @@ public struct AES256Hardware: AES256BlockCipher {
     public static var isSupported: Bool { AESNI.isSupported }
 
     /// 240 bytes of encryption round keys, then 240 bytes of decryption ones.
-    private let keys: AESKeyMaterial
+    private let keys: SecretBuffer
 
     private static let decryptionOffset = AESNI.roundKeyByteCount
 
@@ -30,7 +30,7 @@ public struct AES256Hardware: AES256BlockCipher {
     public init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         precondition(AES256Hardware.isSupported, "AES256Hardware needs AES-NI; check isSupported")
-        keys = AESKeyMaterial(byteCount: 2 * AESNI.roundKeyByteCount)
+        keys = SecretBuffer(byteCount: 2 * AESNI.roundKeyByteCount)
         var raw: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &raw) { buffer in
             var i = 0
@@ -39,7 +39,7 @@ public struct AES256Hardware: AES256BlockCipher {
                             encryptionRoundKeys: keys.bytes,
                             decryptionRoundKeys: keys.bytes + AES256Hardware.decryptionOffset)
         }
-        aesSecureZero(&raw)
+        secureZeroValue(&raw)
     }
 
     /// Encrypts one 16-byte block; `input` and `output` may be the same.

@@ -19,7 +19,7 @@
 public struct AES256Table: AES256BlockCipher {
     /// 60 encryption round-key words, then 60 decryption round-key words
     /// (the "equivalent inverse cipher" keys, FIPS-197 section 5.3.5).
-    private let keys: AESKeyMaterial
+    private let keys: SecretBuffer
     private let tables: AESLookupTables
 
     private static let roundCount = 14
@@ -29,7 +29,7 @@ public struct AES256Table: AES256BlockCipher {
     public init(key: some Collection<UInt8>) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         tables = AESLookupTables.shared
-        keys = AESKeyMaterial(byteCount: 2 * AES256Table.wordCount * 4)
+        keys = SecretBuffer(byteCount: 2 * AES256Table.wordCount * 4)
         let ek = keys.bytes.assumingMemoryBound(to: UInt32.self)
         let dk = ek + AES256Table.wordCount
         var i = 0
@@ -140,7 +140,7 @@ public struct AES256Table: AES256BlockCipher {
                 withUnsafeBytes(of: &ks) { k in
                     for i in 0..<(count - offset) { p.storeBytes(of: p.load(fromByteOffset: i, as: UInt8.self) ^ k[i], toByteOffset: i, as: UInt8.self) }
                 }
-                aesSecureZero(&ks)
+                secureZeroValue(&ks)
                 offset = count
             }
             block &+= 1

@@ -14,7 +14,7 @@ import Darwin
 #endif
 
 /// A parsed command-line address, before any DNS.
-public enum AddressText: Sendable, Equatable {
+package enum AddressText: Sendable, Equatable {
     /// An absolute Unix socket path.
     case unix(path: String)
     /// A bracketed numeric address: resolved without DNS.
@@ -24,7 +24,7 @@ public enum AddressText: Sendable, Equatable {
 
     /// Parses `text`. `allowPortZero` is for `-b` bind addresses, where port 0
     /// means "any local port".
-    public static func parse(_ text: String, allowPortZero: Bool = false) throws(AddressError) -> AddressText {
+    package static func parse(_ text: String, allowPortZero: Bool = false) throws(AddressError) -> AddressText {
         if text.hasPrefix("/") {
             guard SocketAddress(unixPath: text) != nil else { throw .pathTooLong(text) }
             return .unix(path: text)

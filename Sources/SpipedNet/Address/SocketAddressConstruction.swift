@@ -10,18 +10,25 @@ import Darwin
 extension SocketAddress {
     /// A Unix-domain address; nil if the path (plus its NUL) does not fit `sun_path`.
     public init?(unixPath path: String) {
+        let bytes = Array(path.utf8)
+        guard !bytes.contains(0) else { return nil }
+        self.init(unixSocketName: bytes + [0])
+    }
+
+    /// The one `sockaddr_un` builder: `name` goes into `sun_path` as given
+    /// (a path with its NUL, or an abstract name starting with a 0 byte);
+    /// nil if it does not fit.
+    package init?(unixSocketName name: [UInt8]) {
         var storage = sockaddr_storage()
         let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
-        let bytes = Array(path.utf8)
-        guard bytes.count < capacity, !bytes.contains(0) else { return nil }
+        guard name.count <= capacity else { return nil }
         let length = withUnsafeMutablePointer(to: &storage) { p in
             p.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un -> Int in
                 un.pointee.sun_family = sa_family_t(AF_UNIX)
                 withUnsafeMutableBytes(of: &un.pointee.sun_path) { raw in
-                    for (i, byte) in bytes.enumerated() { raw[i] = byte }
-                    raw[bytes.count] = 0
+                    for (i, byte) in name.enumerated() { raw[i] = byte }
                 }
-                return MemoryLayout<sa_family_t>.size + bytes.count + 1
+                return MemoryLayout<sa_family_t>.size + name.count
             }
         }
         self.init(storage: storage, length: socklen_t(length))

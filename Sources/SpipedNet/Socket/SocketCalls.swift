@@ -16,7 +16,7 @@ enum SocketCalls {
 
     /// The C library's text for an errno value ("Connection refused").
     static func errorText(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        SystemError.text(code)
     }
 
     /// Sets SO_KEEPALIVE; failure is ignored (the reference does the same).

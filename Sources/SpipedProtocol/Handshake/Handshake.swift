@@ -81,9 +81,9 @@ package final class Handshake {
     /// The sealer handed out by earlySealer(); finish() returns the same one.
     private var handedOutSealer: PacketSealer?
     /// dk1 = dhmac_C || dhmac_S, valid from the peer nonce to completion.
-    private let dhmac = SecretBuffer(count: SessionKeySchedule.handshakeMACKeysByteCount)
+    private let dhmac = SecretBuffer(byteCount: SessionKeySchedule.handshakeMACKeysByteCount)
     /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
-    private let session = SecretBuffer(count: SessionKeySchedule.sessionKeysByteCount)
+    private let session = SecretBuffer(byteCount: SessionKeySchedule.sessionKeysByteCount)
     private var output: [UInt8] = []
 
     /// Starts a handshake and queues this side's nonce for sending.
@@ -241,7 +241,7 @@ package final class Handshake {
         var dk1 = key.withUnsafeKeyBytes { k in
             PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.handshakeMACKeysByteCount)
         }
-        dk1.withUnsafeBytes { dhmac.bytes.copyMemory(from: $0) }
+        dk1.withUnsafeBytes { dhmac.buffer.copyMemory(from: $0) }
         secureZero(&dk1)
         state = .awaitingMessage
         if role == .client { output += ownMessage() }
@@ -303,7 +303,7 @@ package final class Handshake {
             PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.sessionKeysByteCount)
         }
         secureZero(&salt)
-        dk2.withUnsafeBytes { session.bytes.copyMemory(from: $0) }
+        dk2.withUnsafeBytes { session.buffer.copyMemory(from: $0) }
         secureZero(&dk2)
         return true
     }

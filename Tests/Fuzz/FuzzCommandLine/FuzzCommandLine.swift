@@ -12,6 +12,7 @@
 // accepted options, written back as a canonical command line, parse to the
 // same options (round trip).
 import SpipedFuzzSupport
+import SpipedDaemon
 import SpipedNet
 
 /// Splits the input into argv words.

@@ -13,6 +13,7 @@
 // spawn never inherit them. Test code: its keys are plain arrays, not wiped.
 import Foundation
 import SpipedCrypto
+import SpipedTestSupport
 import SpipedNet
 import SpipedProtocol
 #if canImport(Glibc)

@@ -7,6 +7,7 @@
 // target). Each runs on threads with blocking sockets; stop() ends it.
 import Foundation
 import SpipedNet
+import SpipedTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -152,20 +152,3 @@ enum TestSockets {
         return false
     }
 }
-
-/// A thread that can be joined (Foundation's Thread has no join).
-final class JoinableThread: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    init(_ body: @escaping @Sendable () -> Void) {
-        let done = self.done
-        let thread = Thread { body(); done.signal() }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-    func join() { done.wait() }
-}
-
-extension Thread {
-    /// Starts `body` on a new thread and returns a handle to join it.
-    static func detachedJoinable(_ body: @escaping @Sendable () -> Void) -> JoinableThread { JoinableThread(body) }
-}

@@ -5,11 +5,12 @@
 // as soon as it is reached, malformed numbers are reported without the usage,
 // missing required options and -f with -g give the usage; `-o 0` and `-r 0`
 // mean the defaults, and `-R` is accepted together with `-r 60`.
+import SpipedNet
 
 /// Everything the spiped command line says.
-public struct SpipedOptions: Sendable, Equatable {
+package struct SpipedOptions: Sendable, Equatable {
     /// Which way the daemon works.
-    public enum Mode: Sendable, Equatable {
+    package enum Mode: Sendable, Equatable {
         /// `-e`: plaintext in on the source, encrypted out to the target (protocol client).
         case encrypt
         /// `-d`: encrypted in on the source, plaintext out to the target (protocol server).
@@ -17,52 +18,52 @@ public struct SpipedOptions: Sendable, Equatable {
     }
 
     /// True when `-v` was given: print the version and exit 0; nothing else is set.
-    public var printVersion = false
+    package var printVersion = false
     /// `-e` or `-d`.
-    public var mode: Mode = .encrypt
+    package var mode: Mode = .encrypt
     /// `-s`: the address to listen on.
-    public var source = ""
+    package var source = ""
     /// `-t`: the address to connect to.
-    public var target = ""
+    package var target = ""
     /// `-k`: the key file, `-` for standard input.
-    public var keyFile = ""
+    package var keyFile = ""
     /// `-b`: local address for outgoing connections.
-    public var bindAddress: String?
+    package var bindAddress: String?
     /// `-D`: daemonize first, then retry failed DNS look-ups until they succeed.
-    public var waitForDNS = false
+    package var waitForDNS = false
     /// `-F`: stay in the foreground.
-    public var foreground = false
+    package var foreground = false
     /// `-j`: no SO_KEEPALIVE.
-    public var disableKeepAlive = false
+    package var disableKeepAlive = false
     /// `-f`: fast handshake (no Diffie-Hellman).
-    public var fastHandshake = false
+    package var fastHandshake = false
     /// `-g`: refuse peers using `-f`.
-    public var requirePerfectForwardSecrecy = false
+    package var requirePerfectForwardSecrecy = false
     /// `-n`: simultaneous connection limit; 0 means no limit. Default 100.
-    public var maxConnections = 100
+    package var maxConnections = 100
     /// `-o`: seconds for the target connect and for the handshake. Default 5.
-    public var timeout = 5.0
+    package var timeout = 5.0
     /// `-p`: the pidfile, if given (see `pidfilePath`).
-    public var pidfile: String?
+    package var pidfile: String?
     /// `-r`: seconds between target re-resolutions. Default 60.
-    public var resolveInterval = 60.0
+    package var resolveInterval = 60.0
     /// `-R`: never re-resolve the target.
-    public var disableReresolution = false
+    package var disableReresolution = false
     /// `--syslog`: warnings to syslog after daemonizing.
-    public var useSyslog = false
+    package var useSyslog = false
     /// `--log-connections`: one log line per connection event.
-    public var logConnections = false
+    package var logConnections = false
     /// `-u`: `user`, `:group` or `user:group` to switch to after binding.
-    public var user: String?
+    package var user: String?
 
     /// Creates the defaults.
-    public init() {}
+    package init() {}
 
     /// The pidfile to write when daemonizing: `-p`, else `<source>.pid`.
-    public var pidfilePath: String { pidfile ?? source + ".pid" }
+    package var pidfilePath: String { pidfile ?? source + ".pid" }
 
     /// The re-resolution interval to use, nil when the target is never re-resolved.
-    public var effectiveResolveInterval: Double? { disableReresolution ? nil : resolveInterval }
+    package var effectiveResolveInterval: Double? { disableReresolution ? nil : resolveInterval }
 }
 
 /// The options spiped understands.
@@ -84,7 +85,7 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
 ///
 /// Returns the options (with `printVersion` set for `-v`) or the refusal to
 /// print; never touches the file system or the network.
-public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions, UsageError> {
+package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions, UsageError> {
     var options = SpipedOptions()
     var seen = Set<String>()
     var scanner = ArgumentScanner(arguments: arguments, options: spipedOptionDeclarations)
@@ -165,6 +166,6 @@ public func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions,
 }
 
 /// The reference's message for a number it cannot read: no usage follows.
-func malformed(_ program: Program, _ option: String, _ value: String, _ error: CError) -> UsageError {
+func malformed(_ program: Program, _ option: String, _ value: String, _ error: SystemError) -> UsageError {
     UsageError(program: program, diagnostic: "Error parsing argument: \(option) \(value): \(error)", showsUsage: false)
 }

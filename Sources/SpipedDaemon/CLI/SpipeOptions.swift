@@ -2,30 +2,31 @@
 // -v) plus `--log-connections`, parsed by a pure function with the same rules
 // as spiped's (each option once, -v at once, numbers as the C library reads
 // them, usage and status 1 on any refusal).
+import SpipedNet
 
 /// Everything the spipe command line says.
-public struct SpipeOptions: Sendable, Equatable {
+package struct SpipeOptions: Sendable, Equatable {
     /// True when `-v` was given: print the version and exit 0; nothing else is set.
-    public var printVersion = false
+    package var printVersion = false
     /// `-t`: the spiped daemon to connect to.
-    public var target = ""
+    package var target = ""
     /// `-k`: the key file, `-` for standard input.
-    public var keyFile = ""
+    package var keyFile = ""
     /// `-b`: local address for the outgoing connection.
-    public var bindAddress: String?
+    package var bindAddress: String?
     /// `-f`: fast handshake (no Diffie-Hellman).
-    public var fastHandshake = false
+    package var fastHandshake = false
     /// `-g`: refuse a daemon using `-f`.
-    public var requirePerfectForwardSecrecy = false
+    package var requirePerfectForwardSecrecy = false
     /// `-j`: no SO_KEEPALIVE.
-    public var disableKeepAlive = false
+    package var disableKeepAlive = false
     /// `-o`: seconds for the connect and for the handshake. Default 5.
-    public var timeout = 5.0
+    package var timeout = 5.0
     /// `--log-connections`: log the connection's events to standard error.
-    public var logConnections = false
+    package var logConnections = false
 
     /// Creates the defaults.
-    public init() {}
+    package init() {}
 }
 
 /// The options spipe understands.
@@ -38,7 +39,7 @@ let spipeOptionDeclarations: [OptionDeclaration] = [
 ]
 
 /// Parses spipe's arguments (without the program name).
-public func parseSpipeArguments(_ arguments: [String]) -> Result<SpipeOptions, UsageError> {
+package func parseSpipeArguments(_ arguments: [String]) -> Result<SpipeOptions, UsageError> {
     var options = SpipeOptions()
     var seen = Set<String>()
     var scanner = ArgumentScanner(arguments: arguments, options: spipeOptionDeclarations)

@@ -35,20 +35,15 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// A one-line message for the user, e.g. `Cannot read key file /k: not found`.
+    /// The reference's wording (the first of its two lines; spiped and
+    /// spipe then print "Error reading shared secret").
     public var description: String {
-        let name = path == "-" ? "key from standard input" : "key file \(path)"
         switch self {
-        case .notFound: return "Cannot read \(name): No such file or directory"
-        case .permissionDenied: return "Cannot read \(name): Permission denied"
-        case .isDirectory: return "Cannot read \(name): Is a directory"
-        case .empty: return "Cannot use \(name): it is empty"
-        case .readFailed(_, let code): return "Cannot read \(name): \(KeyFileError.errorText(code))"
+        case let .notFound(path): return "Cannot open file: \(path): \(SystemError(ENOENT))"
+        case let .permissionDenied(path): return "Cannot open file: \(path): \(SystemError(EACCES))"
+        case let .isDirectory(path): return "Error reading file: \(path): \(SystemError(EISDIR))"
+        case let .empty(path): return "Error reading file: \(path): key file is empty"
+        case let .readFailed(path, code): return "Error reading file: \(path): \(SystemError(code))"
         }
-    }
-
-    /// The C library's text for `errno` (strerror).
-    private static func errorText(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        return String(cString: text)
     }
 }

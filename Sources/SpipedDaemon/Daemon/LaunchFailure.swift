@@ -7,19 +7,20 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// Lines to print before exiting 1.
-public struct LaunchFailure: Error, Equatable, Sendable {
+package struct LaunchFailure: Error, Equatable, Sendable {
     /// The diagnostic lines, without the program prefix.
-    public let lines: [String]
+    package let lines: [String]
 
     /// Creates a failure from its lines.
-    public init(lines: [String]) { self.lines = lines }
+    package init(lines: [String]) { self.lines = lines }
 
     /// The failure for an address that could not be resolved: the specific
     /// reason, then the reference's "Error resolving socket address" line
     /// (only the reason when the name resolved to nothing).
-    public init(address text: String, error: AddressError) {
+    package init(address text: String, error: AddressError) {
         if case .noAddresses = error {
             lines = [error.description]
         } else {
@@ -28,7 +29,7 @@ public struct LaunchFailure: Error, Equatable, Sendable {
     }
 
     /// Prints every line through `log` (stderr, or syslog once switched).
-    public func report(to log: EventLog) {
+    package func report(to log: EventLog) {
         for line in lines { log.warning(line) }
     }
 }

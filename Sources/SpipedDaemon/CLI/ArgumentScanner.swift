@@ -6,6 +6,7 @@
 // without an argument), `--` ends the options, and scanning stops at the first
 // word that is not an option (`-` alone counts as such a word). The scanner
 // only reports what it saw; the per-program parsers decide what it means.
+import SpipedNet
 
 /// One option a program understands.
 struct OptionDeclaration: Sendable {

@@ -10,15 +10,16 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// The child's side of the parent's wait: report readiness once.
-public final class DaemonReadiness: @unchecked Sendable {
+package final class DaemonReadiness: @unchecked Sendable {
     private var fd: Int32
 
     init(fd: Int32) { self.fd = fd }
 
     /// Tells the waiting parent to exit 0. Later calls do nothing.
-    public func signalReady() {
+    package func signalReady() {
         guard fd >= 0 else { return }
         var byte: UInt8 = 0x52  // 'R'
         _ = write(fd, &byte, 1)
@@ -27,7 +28,7 @@ public final class DaemonReadiness: @unchecked Sendable {
     }
 
     /// Makes the waiting parent exit 1 (the child failed). Exiting does the same.
-    public func signalFailure() {
+    package func signalFailure() {
         guard fd >= 0 else { return }
         close(fd)
         fd = -1
@@ -35,18 +36,18 @@ public final class DaemonReadiness: @unchecked Sendable {
 }
 
 /// Forking into the background.
-public enum Daemonizer {
+package enum Daemonizer {
     /// Forks. Returns only in the child; the parent waits for the child's
     /// report and exits. Throws (in the original process) if fork or pipe fails.
-    public static func detach(pidfile: String) throws(DaemonError) -> DaemonReadiness {
+    package static func detach(pidfile: String) throws(DaemonError) -> DaemonReadiness {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(CError(errno))"]) }
+        guard pipe(&fds) == 0 else { throw DaemonError(lines: ["Failed to daemonize: \(SystemError(errno))"]) }
         // Close-on-exec: nothing we might exec may hold the parent waiting.
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         let pid = fork()
         if pid < 0 {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fds[0]); close(fds[1])
             throw DaemonError(lines: ["Failed to daemonize: \(error)"])
         }
@@ -71,22 +72,22 @@ public enum Daemonizer {
     }
 
     /// Writes this process's pid to `path` (replacing any old file).
-    public static func writePidfile(_ path: String) throws(DaemonError) {
+    package static func writePidfile(_ path: String) throws(DaemonError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw DaemonError(lines: ["fopen(\(path)): \(CError(errno))", "Failed to daemonize"])
+            throw DaemonError(lines: ["fopen(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
         defer { close(fd) }
         var text = Array(String(getpid()).utf8)
         let written = write(fd, &text, text.count)
         guard written == text.count else {
-            throw DaemonError(lines: ["fprintf(\(path)): \(CError(errno))", "Failed to daemonize"])
+            throw DaemonError(lines: ["fprintf(\(path)): \(SystemError(errno))", "Failed to daemonize"])
         }
     }
 }
 
 /// A failure while daemonizing; lines printed as `spiped: <line>`.
-public struct DaemonError: Error, Equatable, Sendable {
+package struct DaemonError: Error, Equatable, Sendable {
     /// The diagnostic lines.
-    public let lines: [String]
+    package let lines: [String]
 }

@@ -9,6 +9,7 @@ import Glibc
 import Darwin
 #endif
 import SpipedProtocol
+import SpipedNet
 
 /// Runs spipe with `arguments` (argv, program name first); returns the exit status.
 public func runSpipe(_ arguments: [String]) -> Int32 {

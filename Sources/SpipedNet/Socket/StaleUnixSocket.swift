@@ -11,9 +11,9 @@ import Darwin
 #endif
 
 /// The stale Unix socket check.
-public enum StaleUnixSocket {
+package enum StaleUnixSocket {
     /// True only if `path` is a socket that no process accepts connections on.
-    public static func isStale(path: String) -> Bool {
+    package static func isStale(path: String) -> Bool {
         var info = stat()
         guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK else { return false }
         guard let address = SocketAddress(unixPath: path) else { return false }

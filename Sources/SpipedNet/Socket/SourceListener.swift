@@ -11,16 +11,16 @@ import Darwin
 #endif
 
 /// A failure to set up the listening socket; the text is the reference's.
-public enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// socket(2) failed.
-    case socketFailed(CError)
+    case socketFailed(SystemError)
     /// bind(2) failed (e.g. EADDRINUSE).
-    case bindFailed(CError)
+    case bindFailed(SystemError)
     /// listen(2) failed.
-    case listenFailed(CError)
+    case listenFailed(SystemError)
 
     /// `Error binding socket: Address already in use` and the like.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .socketFailed(e): return "Error creating socket: \(e)"
         case let .bindFailed(e): return "Error binding socket: \(e)"
@@ -30,16 +30,16 @@ public enum ListenerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Binding and listening on the source address.
-public enum SourceListener {
+package enum SourceListener {
     /// The listen backlog: the kernel clamps it to net.core.somaxconn.
-    public static let backlog: Int32 = 4096
+    package static let backlog: Int32 = 4096
 
     /// Returns a listening, non-blocking, close-on-exec socket bound to `address`.
     /// `reclaimStaleUnixSocket` enables the stale-socket recovery for Unix paths.
-    public static func listen(on address: SocketAddress, reclaimStaleUnixSocket: Bool = true) throws(ListenerError) -> Int32 {
+    package static func listen(on address: SocketAddress, reclaimStaleUnixSocket: Bool = true) throws(ListenerError) -> Int32 {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let fd = socket(address.family, type, 0)
-        guard fd >= 0 else { throw .socketFailed(CError(errno)) }
+        guard fd >= 0 else { throw .socketFailed(SystemError(errno)) }
         if !address.isUnix {
             var one: Int32 = 1
             _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -52,12 +52,12 @@ public enum SourceListener {
             rc = address.withSockAddr { bind(fd, $0, $1) }
         }
         if rc != 0 {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fd)
             throw .bindFailed(error)
         }
         if Glibc.listen(fd, backlog) != 0 {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fd)
             throw .listenFailed(error)
         }

@@ -9,16 +9,17 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// A connection to the service manager's notification socket.
-public final class ReadinessNotifier: @unchecked Sendable {
+package final class ReadinessNotifier: @unchecked Sendable {
     private var fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
     /// Connects to $NOTIFY_SOCKET if it is set; nil when it is not set.
     /// Throws a message when it is set but unusable.
-    public static func fromEnvironment() throws(NotifyError) -> ReadinessNotifier? {
+    package static func fromEnvironment() throws(NotifyError) -> ReadinessNotifier? {
         guard let raw = getenv("NOTIFY_SOCKET") else { return nil }
         let name = String(cString: raw)
         guard !name.isEmpty else { return nil }
@@ -27,23 +28,14 @@ public final class ReadinessNotifier: @unchecked Sendable {
             throw NotifyError(message: "NOTIFY_SOCKET is not an absolute path or abstract name: \(name)")
         }
         if bytes[0] == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
-        var storage = sockaddr_storage()
-        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
-        guard bytes.count < capacity else { throw NotifyError(message: "NOTIFY_SOCKET path too long: \(name)") }
-        let length = withUnsafeMutablePointer(to: &storage) { p in
-            p.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un -> Int in
-                un.pointee.sun_family = sa_family_t(AF_UNIX)
-                withUnsafeMutableBytes(of: &un.pointee.sun_path) { raw in
-                    for (i, byte) in bytes.enumerated() { raw[i] = byte }
-                }
-                return MemoryLayout<sa_family_t>.size + bytes.count
-            }
+        // A path gets its NUL; an abstract name is sent as is (no NUL).
+        guard let address = SocketAddress(unixSocketName: bytes[0] == 0 ? bytes : bytes + [0]) else {
+            throw NotifyError(message: "NOTIFY_SOCKET path too long: \(name)")
         }
-        let address = SocketAddress(storage: storage, length: socklen_t(length))
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw NotifyError(message: "Cannot create notification socket: \(CError(errno))") }
+        guard fd >= 0 else { throw NotifyError(message: "Cannot create notification socket: \(SystemError(errno))") }
         guard address.withSockAddr({ connect(fd, $0, $1) }) == 0 else {
-            let error = CError(errno)
+            let error = SystemError(errno)
             close(fd)
             throw NotifyError(message: "Cannot connect to NOTIFY_SOCKET \(name): \(error)")
         }
@@ -51,18 +43,18 @@ public final class ReadinessNotifier: @unchecked Sendable {
     }
 
     /// Sends "READY=1" and this process's pid; later calls do nothing.
-    public func notifyReady() throws(NotifyError) {
+    package func notifyReady() throws(NotifyError) {
         guard fd >= 0 else { return }
         defer { close(fd); fd = -1 }
         var message = Array("READY=1\nMAINPID=\(getpid())\n".utf8)
         guard send(fd, &message, message.count, Int32(MSG_NOSIGNAL)) == message.count else {
-            throw NotifyError(message: "Cannot notify readiness: \(CError(errno))")
+            throw NotifyError(message: "Cannot notify readiness: \(SystemError(errno))")
         }
     }
 }
 
 /// A readiness-notification problem (reported as a warning).
-public struct NotifyError: Error, Equatable, Sendable {
+package struct NotifyError: Error, Equatable, Sendable {
     /// The warning text.
-    public let message: String
+    package let message: String
 }

@@ -8,6 +8,7 @@ import Glibc
 import Darwin
 #endif
 import SpipedProtocol
+import SpipedNet
 
 /// Loading the key named by `-k`.
 enum KeyLoading {
@@ -17,22 +18,11 @@ enum KeyLoading {
         do throws(KeyFileError) {
             key = path == "-" ? try SpipedKey(readingStandardInput: ()) : try SpipedKey(contentsOfFile: path)
         } catch {
-            return .failure(LaunchFailure(lines: [describe(error), "Error reading shared secret"]))
+            return .failure(LaunchFailure(lines: [error.description, "Error reading shared secret"]))
         }
         if key.isShort {
             log.warning("WARNING: key file \(path == "-" ? "(standard input)" : path) holds fewer than 32 bytes; use at least 256 bits of entropy")
         }
         return .success(key)
-    }
-
-    /// The reference's first line for each key-file failure.
-    static func describe(_ error: KeyFileError) -> String {
-        switch error {
-        case let .notFound(path): return "Cannot open file: \(path): \(CError(ENOENT))"
-        case let .permissionDenied(path): return "Cannot open file: \(path): \(CError(EACCES))"
-        case let .isDirectory(path): return "Error reading file: \(path): \(CError(EISDIR))"
-        case let .empty(path): return "Error reading file: \(path): key file is empty"
-        case let .readFailed(path, code): return "Error reading file: \(path): \(CError(code))"
-        }
     }
 }

@@ -8,12 +8,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// Parses numbers in option arguments; errors are errno values.
 enum NumberArgument {
     /// An unsigned count (`-n`): the full text must be one C integer.
-    static func unsignedCount(_ text: String) -> Result<UInt64, CError> {
-        guard !text.isEmpty else { return .failure(CError(EINVAL)) }
+    static func unsignedCount(_ text: String) -> Result<UInt64, SystemError> {
+        guard !text.isEmpty else { return .failure(SystemError(EINVAL)) }
         errno = 0
         var consumedAll = false
         let value: UInt64 = text.withCString { start in
@@ -22,15 +23,15 @@ enum NumberArgument {
             consumedAll = end.map { $0 != UnsafeMutablePointer(mutating: start) && $0.pointee == 0 } ?? false
             return UInt64(parsed)
         }
-        if errno == ERANGE { return .failure(CError(ERANGE)) }
-        guard consumedAll else { return .failure(CError(EINVAL)) }
+        if errno == ERANGE { return .failure(SystemError(ERANGE)) }
+        guard consumedAll else { return .failure(SystemError(EINVAL)) }
         return .success(value)
     }
 
     /// A number of seconds (`-o`, `-r`): a C double in [0, +inf]; NaN passes here
     /// (as in the reference) and is refused later by the `> 0` sanity check.
-    static func seconds(_ text: String) -> Result<Double, CError> {
-        guard !text.isEmpty else { return .failure(CError(EINVAL)) }
+    static func seconds(_ text: String) -> Result<Double, SystemError> {
+        guard !text.isEmpty else { return .failure(SystemError(EINVAL)) }
         errno = 0
         var consumedAll = false
         let value: Double = text.withCString { start in
@@ -39,19 +40,9 @@ enum NumberArgument {
             consumedAll = end.map { $0 != UnsafeMutablePointer(mutating: start) && $0.pointee == 0 } ?? false
             return parsed
         }
-        if errno == ERANGE { return .failure(CError(ERANGE)) }
-        guard consumedAll else { return .failure(CError(EINVAL)) }
-        if value < 0 { return .failure(CError(ERANGE)) }
+        if errno == ERANGE { return .failure(SystemError(ERANGE)) }
+        guard consumedAll else { return .failure(SystemError(EINVAL)) }
+        if value < 0 { return .failure(SystemError(ERANGE)) }
         return .success(value)
     }
-}
-
-/// An errno value with its C library text.
-public struct CError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The errno value.
-    public let code: Int32
-    /// Wraps an errno value.
-    public init(_ code: Int32) { self.code = code }
-    /// `strerror(code)`, e.g. "Invalid argument".
-    public var description: String { String(cString: strerror(code)) }
 }

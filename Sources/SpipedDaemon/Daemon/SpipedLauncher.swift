@@ -13,6 +13,7 @@ import Glibc
 import Darwin
 #endif
 import SpipedProtocol
+import SpipedNet
 
 /// Runs spiped with `arguments` (argv, program name first); returns the exit status.
 public func runSpiped(_ arguments: [String]) -> Int32 {

@@ -9,16 +9,17 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpipedNet
 
 /// A parsed `-u` argument.
-public struct PrivilegeSpec: Sendable, Equatable {
+package struct PrivilegeSpec: Sendable, Equatable {
     /// The user to become, if any.
-    public var user: String?
+    package var user: String?
     /// The group to become, if any (else the user's primary group).
-    public var group: String?
+    package var group: String?
 
     /// Parses `user`, `:group` or `user:group`; nil for an empty user and group.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if let colon = text.firstIndex(of: ":") {
             let u = String(text[..<colon]), g = String(text[text.index(after: colon)...])
             user = u.isEmpty ? nil : u
@@ -32,15 +33,15 @@ public struct PrivilegeSpec: Sendable, Equatable {
 }
 
 /// Why privileges could not be dropped; the lines are printed as `spiped: <line>`.
-public struct PrivilegeError: Error, Equatable, Sendable {
+package struct PrivilegeError: Error, Equatable, Sendable {
     /// The diagnostic lines (the last is "Failed to drop privileges...").
-    public let lines: [String]
+    package let lines: [String]
 }
 
 /// Switching user and group.
-public enum Privileges {
+package enum Privileges {
     /// Applies `spec` (the text of -u) to this process.
-    public static func drop(to text: String) throws(PrivilegeError) {
+    package static func drop(to text: String) throws(PrivilegeError) {
         guard let spec = PrivilegeSpec(text) else {
             throw PrivilegeError(lines: ["Invalid user or group: \(text)", "Failed to drop privileges"])
         }
@@ -69,7 +70,7 @@ public enum Privileges {
     }
 
     private static func failure() -> PrivilegeError {
-        PrivilegeError(lines: ["Failed to drop privileges: \(CError(errno))"])
+        PrivilegeError(lines: ["Failed to drop privileges: \(SystemError(errno))"])
     }
 
     /// uid and primary gid of a user name (or numeric uid).

@@ -1,6 +1,7 @@
 // The start shared by spiped and spipe: parse argv and answer -v. Usage
 // errors print the reference's text and give its status; -v prints the
 // version line and gives 0. Anything else goes on to the program's launcher.
+import SpipedNet
 
 /// What the shared start decided: run with these options, or exit now.
 enum CommandLineStart<Options> {

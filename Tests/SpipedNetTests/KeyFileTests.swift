@@ -2,7 +2,9 @@
 // errors for each unusable file, the short-key flag, and `-k -` (stdin).
 import Foundation
 import SpipedCrypto
+import SpipedNet
 import SpipedProtocol
+import SpipedTestSupport
 import Testing
 
 @Suite("Key files", .serialized)
@@ -68,11 +70,12 @@ struct KeyFileTests {
         }
     }
 
-    @Test("error messages name the file and the cause")
+    @Test("error messages are the reference's first line, naming the file and the cause")
     func messages() {
-        #expect(KeyFileError.notFound("/k").description == "Cannot read key file /k: No such file or directory")
-        #expect(KeyFileError.empty("-").description == "Cannot use key from standard input: it is empty")
-        #expect(KeyFileError.readFailed("/k", errno: EIO).description == "Cannot read key file /k: Input/output error")
+        #expect(KeyFileError.notFound("/k").description == "Cannot open file: /k: No such file or directory")
+        #expect(KeyFileError.permissionDenied("/k").description == "Cannot open file: /k: Permission denied")
+        #expect(KeyFileError.empty("-").description == "Error reading file: -: key file is empty")
+        #expect(KeyFileError.readFailed("/k", errno: EIO).description == "Error reading file: /k: Input/output error")
         #expect(KeyFileError.isDirectory("/k").path == "/k")
     }
 

@@ -2,9 +2,10 @@
 // it: an optional one-line diagnostic (`spiped: illegal option -- -x`), then
 // the usage text unless the problem was a malformed number. Every refusal
 // exits with status 1, as in the reference.
+import SpipedNet
 
 /// Which program's command line is being parsed (selects usage text and prefix).
-public enum Program: String, Sendable, Equatable {
+package enum Program: String, Sendable, Equatable {
     /// The daemon.
     case spiped
     /// The stdin/stdout client.
@@ -12,7 +13,7 @@ public enum Program: String, Sendable, Equatable {
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
     /// with this implementation's `--log-connections` added.
-    public var usageText: String {
+    package var usageText: String {
         switch self {
         case .spiped:
             return """
@@ -34,34 +35,34 @@ public enum Program: String, Sendable, Equatable {
     }
 
     /// The version line `-v` prints (to standard error, as the reference does).
-    public var versionLine: String { "\(rawValue) \(spipedVersion)\n" }
+    package var versionLine: String { "\(rawValue) \(spipedVersion)\n" }
 }
 
 /// The version this implementation reports; it follows the reference release
 /// whose command line and behaviour it reproduces.
-public let spipedVersion = "1.6.4"
+package let spipedVersion = "1.6.4"
 
 /// A refused command line.
-public struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct UsageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The program whose command line this is.
-    public let program: Program
+    package let program: Program
     /// A diagnostic printed before the usage (without the `spiped: ` prefix), if any.
-    public let diagnostic: String?
+    package let diagnostic: String?
     /// Whether the usage text follows (false only for malformed numbers).
-    public let showsUsage: Bool
+    package let showsUsage: Bool
 
     /// Creates a refusal.
-    public init(program: Program, diagnostic: String? = nil, showsUsage: Bool = true) {
+    package init(program: Program, diagnostic: String? = nil, showsUsage: Bool = true) {
         self.program = program
         self.diagnostic = diagnostic
         self.showsUsage = showsUsage
     }
 
     /// The exit status for a refused command line.
-    public var exitStatus: Int32 { 1 }
+    package var exitStatus: Int32 { 1 }
 
     /// Everything to write to standard error.
-    public var description: String {
+    package var description: String {
         var text = ""
         if let diagnostic { text += "\(program.rawValue): \(diagnostic)\n" }
         if showsUsage { text += program.usageText }
