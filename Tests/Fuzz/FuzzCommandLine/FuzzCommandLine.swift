@@ -1,5 +1,5 @@
 // libFuzzer target: the spiped and spipe command-line parsers
-// (parseSpipedArguments / parseSpipeArguments in SpipedNet/CLI).
+// (parseSpipedArguments / parseSpipeArguments in SpipedDaemon/CLI).
 //
 // Input layout: byte 0 bit0 selects spipe (else spiped); the rest is argv
 // without the program name, words separated by NUL bytes (argv cannot hold
