@@ -55,6 +55,8 @@ for target, stream, data in (("FuzzHandshakeServer", client_stream, c2s),
     write(target, "assist-fast-early-sealer", bytes([0x85 | 6 << 4, 0x02]) + stream[:32])
 
     write(target, "transcript-probes", bytes([0x80, 0x03]) + stream + data)
+    write(target, "transcript-data-truncated", bytes([0, 0x03]) + stream + data + data[:100])
+    write(target, "transcript-second-packet-bad", bytes([0, 0]) + stream + data[:1060] + bytes([data[1060] ^ 1]) + data[1061:])
     write(target, "transcript-probes-own-fast", bytes([0x81, 0x02]) + stream + data)
     plain = bytearray(1028)
     plain[1024:1028] = struct.pack(">I", 5); plain[0:5] = b"hello"
