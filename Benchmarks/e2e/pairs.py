@@ -56,7 +56,7 @@ class Server:
 class Pair:
     """An -e/-d pair of one spiped binary in front of the server."""
 
-    def __init__(self, binary, name, key_path, target_port, workdir, fast=False, timeout_s=2):
+    def __init__(self, binary, name, key_path, target_port, workdir, fast=False, timeout_s=2, d_extra=()):
         self.name = name
         self.procs = {}
         self.logs = {}
@@ -64,7 +64,7 @@ class Pair:
         self.e_port = free_port()
         common = ["-k", key_path, "-F", "-n", "0", "-o", str(timeout_s)] + (["-f"] if fast else [])
         specs = {
-            "d": ["-d", "-s", f"[127.0.0.1]:{self.d_port}", "-t", f"[127.0.0.1]:{target_port}"],
+            "d": ["-d", "-s", f"[127.0.0.1]:{self.d_port}", "-t", f"[127.0.0.1]:{target_port}"] + list(d_extra),
             "e": ["-e", "-s", f"[127.0.0.1]:{self.e_port}", "-t", f"[127.0.0.1]:{self.d_port}"],
         }
         for role in ("d", "e"):

@@ -191,3 +191,24 @@ private func refusal<T>(_ result: Result<T, UsageError>) -> UsageError? {
         #expect(Program.spipe.usageText.hasSuffix("       spipe -v\n"))
     }
 }
+
+@Suite struct AddedOptionParserTests {
+    private let decrypt = ["-d", "-s", "/tmp/s", "-t", "[127.0.0.1]:9", "-k", "/tmp/k"]
+
+    @Test func connectAfterHandshakeIsForDecryptOnly() throws {
+        #expect(try spiped(decrypt + ["--connect-after-handshake"]).get().targetConnect == .afterHandshake)
+        #expect(try spiped(decrypt).get().targetConnect == .immediately)
+        let refused = refusal(spiped(base + ["--connect-after-handshake"]))
+        #expect(refused?.description.contains("--connect-after-handshake needs -d") == true)
+        #expect(refusal(spiped(decrypt + ["--connect-after-handshake", "--connect-after-handshake"])) != nil)
+    }
+
+    @Test func idleTimeoutTakesPositiveSeconds() throws {
+        #expect(try spiped(base + ["--idle-timeout", "2.5"]).get().idleTimeout == 2.5)
+        #expect(try spiped(base).get().idleTimeout == nil)
+        for bad in ["0", "-1", "abc", "nan", "inf", ""] {
+            #expect(refusal(spiped(base + ["--idle-timeout", bad])) != nil, "--idle-timeout \(bad)")
+        }
+        #expect(refusal(spiped(base + ["--idle-timeout"]))?.description.contains("Missing argument") == true)
+    }
+}

@@ -1,5 +1,6 @@
 // The spiped command line: every option of the reference 1.6.4 plus
-// `--log-connections`, parsed by a pure function so tests need no process.
+// the options of this implementation (`--log-connections`,
+// `--connect-after-handshake`, `--idle-timeout`), parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
 // as soon as it is reached, malformed numbers are reported without the usage,
@@ -55,6 +56,11 @@ package struct SpipedOptions: Sendable, Equatable {
     package var logConnections = false
     /// `-u`: `user`, `:group` or `user:group` to switch to after binding.
     package var user: String?
+    /// `--connect-after-handshake` (-d only): reach the target only once the client's
+    /// handshake message has verified.
+    package var targetConnect = TargetConnectTiming.immediately
+    /// `--idle-timeout`: close a connection after this many seconds with no byte moved.
+    package var idleTimeout: Double?
 
     /// Creates the defaults.
     package init() {}
@@ -77,6 +83,8 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
     .init(name: "-r", takesArgument: true), .init(name: "-R", takesArgument: false),
     .init(name: "-s", takesArgument: true), .init(name: "--syslog", takesArgument: false),
     .init(name: "--log-connections", takesArgument: false),
+    .init(name: "--connect-after-handshake", takesArgument: false),
+    .init(name: "--idle-timeout", takesArgument: true),
     .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
     .init(name: "-v", takesArgument: false),
 ]
@@ -135,6 +143,13 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
         case "-s": options.source = value
         case "--syslog": options.useSyslog = true
         case "--log-connections": options.logConnections = true
+        case "--connect-after-handshake": options.targetConnect = .afterHandshake
+        case "--idle-timeout":
+            switch NumberArgument.seconds(value) {
+            case let .success(s) where s > 0 && s.isFinite: options.idleTimeout = s
+            case .success: return .failure(UsageError(program: .spiped, diagnostic: "--idle-timeout \(value): needs a number of seconds greater than 0"))
+            case let .failure(error): return .failure(malformed(.spiped, name, value, error))
+            }
         case "-t": options.target = value
         case "-u": options.user = value
         case "-v":
@@ -162,6 +177,9 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
           seen.contains("-s"),
           seen.contains("-t")
     else { return .failure(usage) }
+    if options.targetConnect == .afterHandshake && options.mode == .encrypt {
+        return .failure(UsageError(program: .spiped, diagnostic: "--connect-after-handshake needs -d: -e must reach its target to start the handshake"))
+    }
     return .success(options)
 }
 

@@ -12,7 +12,7 @@ package enum Program: String, Sendable, Equatable {
     case spipe
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
-    /// with this implementation's `--log-connections` added.
+    /// with this implementation's options added.
     package var usageText: String {
         switch self {
         case .spiped:
@@ -21,6 +21,7 @@ package enum Program: String, Sendable, Equatable {
                     [-DFj] [-f | -g] [-n <max # connections>] [-o <connection timeout>]
                     [-p <pidfile>] [-r <rtime> | -R] [--syslog] [--log-connections]
                     [-u {<username> | <:groupname> | <username:groupname>}]
+                    [--connect-after-handshake] [--idle-timeout <seconds>]
                        spiped -v
 
                 """

@@ -99,7 +99,9 @@ struct SpipedLauncher {
             keepAlive: !options.disableKeepAlive,
             maxConnections: options.maxConnections,
             timeout: options.timeout,
-            log: log)
+            log: log,
+            targetConnect: options.targetConnect,
+            idleTimeout: options.idleTimeout)
         let engine: ProxyEngine
         do {
             engine = try ProxyEngine(listener: listener, configuration: configuration)

@@ -151,6 +151,10 @@ extension ProxyConnection {
     func startFlowingIfReady() {
         guard phase == .handshaking, let session, session.isEstablished, target == .connected else { return }
         phase = .flowing
+        if let idle = core.idleNanoseconds {
+            lastActivity = loop.now
+            armIdleCheck(at: loop.now &+ idle)
+        }
         // A fast client read its plaintext under the early sealer already.
         let wasSendingEarly = core.configuration.role == .client && core.configuration.handshake.fast
         // Plaintext opened before the target was connected (-d) goes out now.

@@ -87,6 +87,10 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var lastConnectError: Int32 = 0
     var connectDeadline: UInt64?
     var drainDeadline: UInt64?
+    /// --idle-timeout: when the next idle check is due, and the loop time of
+    /// the last readiness event (bytes moved, or were about to).
+    var idleDeadline: UInt64?
+    var lastActivity: UInt64 = 0
     /// Whether this connection still counts in `loop.active` (until an input ends or it closes).
     var countedActive = true
 
@@ -121,6 +125,7 @@ final class ProxyConnection: LoopHandler, TimerTarget {
 
     func handleEvent(_ events: UInt32, tag: UInt8) {
         guard phase != .closed, let side = Side(rawValue: tag) else { return }
+        lastActivity = loop.now
         if target == .connecting && side == targetSide {
             connectAttemptFinished()
             return
@@ -203,7 +208,23 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         }
         if phase == .draining, let deadline = drainDeadline, now >= deadline {
             close()
+            return
         }
+        if phase == .flowing, let deadline = idleDeadline, now >= deadline, let idle = core.idleNanoseconds {
+            if now &- lastActivity >= idle {
+                core.configuration.log.connection(.idleTimeout(id: id, seconds: Double(now &- lastActivity) / 1e9))
+                session?.end(.idleTimeout)
+                close()
+            } else {
+                armIdleCheck(at: lastActivity &+ idle)
+            }
+        }
+    }
+
+    /// Arms the next idle check (--idle-timeout).
+    func armIdleCheck(at deadline: UInt64) {
+        idleDeadline = deadline
+        loop.schedule(at: deadline, self)
     }
 
     /// A deadline `timeout` (-o) from now, armed on the loop.
@@ -224,7 +245,7 @@ final class ProxyConnection: LoopHandler, TimerTarget {
             return   // both inputs ended cleanly: the half-closes finish the connection
         case .packetRejected, .truncated, .packetLimitReached:
             log.connection(.packetAuthenticationFailed(id: id))
-        case .aborted:
+        case .aborted, .idleTimeout:
             break
         case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable:
             log.connection(.handshakeFailed(id: id, reason: HandshakeFailureReason(reason)))
@@ -253,6 +274,7 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         session?.end(.aborted)
         connectDeadline = nil
         drainDeadline = nil
+        idleDeadline = nil
         let seconds = Double(MonotonicClock.now() &- acceptedAt) / 1e9
         let fromPlain = session?.bytesSealed ?? 0
         let fromCipher = session?.bytesOpened ?? 0

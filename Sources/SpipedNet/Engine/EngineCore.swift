@@ -11,6 +11,8 @@ final class EngineCore: Sendable {
     let loops: [EventLoop]
     /// The -o timeout in nanoseconds.
     let timeoutNanoseconds: UInt64
+    /// The --idle-timeout in nanoseconds, if set.
+    let idleNanoseconds: UInt64?
     /// Whether the listener carries the per-connection socket options
     /// (keep-alive as configured, TCP_NODELAY), which Linux copies to every
     /// accepted TCP socket: then they are not set again per connection.
@@ -34,6 +36,7 @@ final class EngineCore: Sendable {
         self.addresses = addresses
         self.loops = loops
         self.timeoutNanoseconds = max(MonotonicClock.nanoseconds(configuration.timeout), 1_000_000)
+        self.idleNanoseconds = configuration.idleTimeout.map { max(MonotonicClock.nanoseconds($0), 1_000_000) }
     }
 
     /// The accepting loop.

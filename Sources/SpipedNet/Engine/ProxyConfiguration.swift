@@ -38,6 +38,9 @@ public struct ProxyConfiguration: Sendable {
     public var log: EventLog
     /// When `-d` connects to the target (ignored by `-e`, which must connect first).
     public var targetConnect: TargetConnectTiming
+    /// Seconds with no byte moved either way after which a connection is
+    /// closed (`--idle-timeout`); nil for never (the reference's behaviour).
+    public var idleTimeout: Double?
 
     /// Creates a configuration; defaults are the reference's.
     public init(role: HandshakeRole,
@@ -51,7 +54,8 @@ public struct ProxyConfiguration: Sendable {
                 maxConnections: Int = 100,
                 timeout: Double = 5,
                 log: EventLog = EventLog(programName: "spiped", logsConnections: false),
-                targetConnect: TargetConnectTiming = .immediately) {
+                targetConnect: TargetConnectTiming = .immediately,
+                idleTimeout: Double? = nil) {
         self.role = role
         self.key = key
         self.handshake = handshake
@@ -64,5 +68,6 @@ public struct ProxyConfiguration: Sendable {
         self.timeout = timeout
         self.log = log
         self.targetConnect = targetConnect
+        self.idleTimeout = idleTimeout
     }
 }

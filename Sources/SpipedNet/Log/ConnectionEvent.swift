@@ -34,6 +34,8 @@ public enum ConnectionEvent: Sendable {
     case packetAuthenticationFailed(id: UInt64)
     /// The connection closed; byte counts are plaintext bytes.
     case closed(id: UInt64, bytesFromSource: UInt64, bytesFromTarget: UInt64, seconds: Double)
+    /// No byte moved either way for `seconds` (`--idle-timeout`); the connection closes.
+    case idleTimeout(id: UInt64, seconds: Double)
     /// The -n limit was reached; accepting pauses.
     case connectionLimitReached(limit: Int)
 }

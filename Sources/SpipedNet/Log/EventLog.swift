@@ -59,6 +59,8 @@ public final class EventLog: @unchecked Sendable {
         case let .closed(id, fromSource, fromTarget, seconds):
             let s = (seconds * 1000).rounded() / 1000
             return "connection \(id): closed after \(s) s, \(fromSource) bytes from source, \(fromTarget) bytes from target"
+        case let .idleTimeout(id, seconds):
+            return "connection \(id): idle for \((seconds * 1000).rounded() / 1000) s; closing"
         case let .connectionLimitReached(limit):
             return "connection limit (\(limit)) reached; not accepting until a connection closes"
         }

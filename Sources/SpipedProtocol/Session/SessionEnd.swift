@@ -22,6 +22,8 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
     case packetLimitReached
     /// No randomness could be had for the handshake (the kernel refused).
     case randomnessUnavailable
+    /// No byte moved either way for the idle timeout (the transport's clock decides).
+    case idleTimeout
     /// The transport closed it: an I/O error, a reset, or the application's decision.
     case aborted
 
@@ -43,6 +45,7 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
         case .truncated: return "connection ended mid-packet"
         case .packetLimitReached: return "packet limit reached"
         case .randomnessUnavailable: return "no randomness available"
+        case .idleTimeout: return "idle timeout"
         case .aborted: return "aborted"
         }
     }
