@@ -122,6 +122,9 @@ lines = [
     ("spipe", "-t", "host:ssh", "-k", "k", "-f", "-j", "-o", "0x1p3", "-b", "[::1]:0", "--log-connections"),
     ("spipe", "-gk", "k", "-t", "a:1", "-o", "0"),
     ("spipe", "-v"),
+    ("spiped", "-d", "-s", "[0.0.0.0]:8022", "-t", "[127.0.0.1]:22", "-k", "k", "--connect-after-handshake", "--idle-timeout", "300"),
+    ("spiped", "-e", "-s", "[::1]:1", "-t", "[::1]:2", "-k", "k", "--connect-after-handshake", "--idle-timeout", "0"),
+    ("spiped", "-d", "-s", "/s", "-t", "/t", "-k", "k", "--idle-timeout", "nan", "--idle-timeout", "1e-300"),
 ]
 for i, line in enumerate(lines):
     write("FuzzCommandLine", "line-%02d" % i, argv(*line))
