@@ -89,5 +89,48 @@ extension ProcessTests {
             #expect(result.dropAfter < 3.5, "dropped after \(result.dropAfter) s with -o 1")
             #expect(result.received < good * 1024, "received \(result.received)")
         }
+
+        @Test func goodPlaintextWaitsForATargetStillConnecting() throws {
+            // A TCP target whose accept queue is full drops the daemon's SYN, so
+            // the target connect is still in progress when the client's message,
+            // a good packet and a bad one arrive in one write; the good packet's
+            // plaintext must reach the target once the connect completes (the
+            // SYN is sent again after about 1 s).
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            defer { close(listener) }
+            _ = TestNet.loopback(0).withSockAddr { bind(listener, $0, $1) }
+            listen(listener, 0)
+            let port = TestNet.boundPort(listener)
+            let filler = TestSockets.connect(TestNet.loopback(port))   // fills the queue
+            defer { close(filler) }
+            let source = TestSockets.loopback(TestSockets.freePort())
+            let daemon = try #require(RunningDaemon(.ours, mode: "-d", source: source, target: "[127.0.0.1]:\(port)",
+                                                    key: scratch.key, extra: ["-o", "5"], scratch: scratch))
+            let peer = try #require(AdversaryPeer.connect(to: daemon.source, keyFile: scratch.key))
+            try #require(peer.exchangeNonces())
+            try #require(peer.deriveSession(ownY: PeerValue.one, peerY: PeerValue.one))   // -f: y_SC = 1
+            let good = Array("waits for the target".utf8)
+            let goodPacket = peer.packet(good)                  // packet 0
+            var tampered = peer.packet(Array("never".utf8))     // packet 1, damaged
+            tampered[17] ^= 0x02
+            #expect(peer.send(peer.message(y: PeerValue.one) + goodPacket + tampered))
+            usleep(300_000)
+            // Free the queue: the filler is accepted and dropped, the daemon's connect goes through.
+            close(accept(listener, nil, nil))
+            TestSockets.setTimeouts(listener, 5)
+            let target = accept(listener, nil, nil)
+            try #require(target >= 0)
+            defer { close(target) }
+            TestSockets.setTimeouts(target, 5)
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 256)
+            while true {
+                let n = recv(target, &buffer, buffer.count, 0)
+                if n <= 0 { break }
+                received += buffer[0..<n]
+            }
+            #expect(received == good, "the target got \(received.count) bytes")
+            #expect(peer.awaitDrop(timeout: 5).dropped)
+        }
     }
 }

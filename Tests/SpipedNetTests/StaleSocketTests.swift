@@ -29,7 +29,7 @@ import Glibc
         let fd = try SourceListener.listen(on: SocketAddress(unixPath: path)!)
         #expect(fd >= 0)
         #expect(!StaleUnixSocket.isStale(path: path), "a listening socket must not count as stale")
-        close(fd)
+        SourceListener.close(fd)
     }
 
     @Test func regularFileDirectoryAndSymlinkAreNeverStale() throws {

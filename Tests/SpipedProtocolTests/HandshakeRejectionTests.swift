@@ -81,8 +81,11 @@ struct HandshakeRejectionTests {
         #expect(server.isComplete)
 
         let dhmacS = transcript("client-fast").bytes("DHMAC_S")
-        let strictClient = try clientAwaitingMessage(requirePFS: true)
-        #expect(throws: HandshakeError.peerNotUsingPFS) { try feed(strictClient, handshakeMessage(y: one, macKey: dhmacS)) }
+        // -f with -g cannot be created, so the strict client is a PFS one.
+        let strictClient = try clientAwaitingMessage(requirePFS: true, transcriptMode: "pfs")
+        #expect(throws: HandshakeError.peerNotUsingPFS) {
+            try feed(strictClient, handshakeMessage(y: one, macKey: transcript("pfs").bytes("DHMAC_S")))
+        }
         expectDead(strictClient)
         let client = try clientAwaitingMessage()
         #expect(try feed(client, handshakeMessage(y: one, macKey: dhmacS)) == 288)

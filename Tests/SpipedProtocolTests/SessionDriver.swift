@@ -17,8 +17,12 @@ final class SessionDriver {
     private(set) var sealedPlaintext: [UInt8] = []
     private(set) var payloadLengths: [Int] = []
 
-    init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, seed: UInt64, deadline: UInt64? = nil) {
-        session = SpipedSession(role: role, key: key, options: options,
+    convenience init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, seed: UInt64, deadline: UInt64? = nil) {
+        self.init(role: role, candidateKeys: [key], options: options, seed: seed, deadline: deadline)
+    }
+
+    init(role: HandshakeRole, candidateKeys: [SpipedKey], options: HandshakeOptions, seed: UInt64, deadline: UInt64? = nil) {
+        session = SpipedSession(role: role, candidateKeys: candidateKeys, options: options,
                                 random: SeededGenerator(seed: seed), handshakeDeadline: deadline)
         toPeer += session.takePeerOutput()
         session.precompute()

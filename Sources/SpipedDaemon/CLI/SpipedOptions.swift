@@ -1,12 +1,18 @@
-// The spiped command line: every option of the reference 1.6.4 plus
-// the options of this implementation (`--log-connections`,
-// `--connect-after-handshake`, `--idle-timeout`), parsed by a pure function so tests need no process.
+// The spiped command line: every option of the reference 1.6.4 plus the
+// opt-in options of this implementation (`--log-connections`,
+// `--connect-after-handshake`, `--idle-timeout`, `-P` / `--proxy-protocol`,
+// `--metrics`, `-s systemd[:NAME]`, `--syslog` with -F, and `--accept-key`,
+// the one option that may be repeated: `-d` only, at most
+// SpipedSession.maxCandidateKeys keys with `-k`, never standard input),
+// parsed by a pure function so tests need no process.
 // Order of checks, defaults and quirks follow the reference: each option at
 // most once (a repeat is refused when it is reached), `-v` prints the version
 // as soon as it is reached, malformed numbers are reported without the usage,
 // missing required options and -f with -g give the usage; `-o 0` and `-r 0`
 // mean the defaults, and `-R` is accepted together with `-r 60`.
 import SpipedNet
+
+import SpipedProtocol
 
 /// Everything the spiped command line says.
 package struct SpipedOptions: Sendable, Equatable {
@@ -28,6 +34,8 @@ package struct SpipedOptions: Sendable, Equatable {
     package var target = ""
     /// `-k`: the key file, `-` for standard input.
     package var keyFile = ""
+    /// `--accept-key`: further key files a `-d` server accepts clients with, in order.
+    package var acceptKeyFiles: [String] = []
     /// `-b`: local address for outgoing connections.
     package var bindAddress: String?
     /// `-D`: daemonize first, then retry failed DNS look-ups until they succeed.
@@ -50,7 +58,7 @@ package struct SpipedOptions: Sendable, Equatable {
     package var resolveInterval = 60.0
     /// `-R`: never re-resolve the target.
     package var disableReresolution = false
-    /// `--syslog`: warnings to syslog after daemonizing.
+    /// `--syslog`: warnings to syslog after daemonizing (with `-F`, from the start).
     package var useSyslog = false
     /// `--log-connections`: one log line per connection event.
     package var logConnections = false
@@ -61,6 +69,11 @@ package struct SpipedOptions: Sendable, Equatable {
     package var targetConnect = TargetConnectTiming.immediately
     /// `--idle-timeout`: close a connection after this many seconds with no byte moved.
     package var idleTimeout: Double?
+    /// `-P` / `--proxy-protocol v1|v2`: write a PROXY protocol header into the
+    /// outgoing plaintext stream; nil (the default) writes none.
+    package var proxyProtocol: ProxyProtocolVersion?
+    /// `--metrics`: the address serving `GET /metrics`; nil serves nothing.
+    package var metricsAddress: String?
 
     /// Creates the defaults.
     package init() {}
@@ -70,6 +83,33 @@ package struct SpipedOptions: Sendable, Equatable {
 
     /// The re-resolution interval to use, nil when the target is never re-resolved.
     package var effectiveResolveInterval: Double? { disableReresolution ? nil : resolveInterval }
+
+    /// Where the listening socket comes from, as `-s` says.
+    package var listenSource: ListenSource { ListenSource(sourceText: source) }
+}
+
+/// What `-s` names: an address to bind, or a socket the service manager passes.
+package enum ListenSource: Sendable, Equatable {
+    /// An address in the usual syntax, bound by the daemon.
+    case address(String)
+    /// `systemd` (the only passed socket) or `systemd:NAME` (the one named
+    /// NAME by `FileDescriptorName=`): socket activation, nothing is bound.
+    case systemd(name: String?)
+
+    /// The spelling that selects socket activation.
+    package static let systemdKeyword = "systemd"
+
+    /// Reads `-s`'s text. `systemd` and `systemd:NAME` are never addresses
+    /// (a bare word has no port; a host called "systemd" is written by address).
+    package init(sourceText text: String) {
+        if text == Self.systemdKeyword {
+            self = .systemd(name: nil)
+        } else if text.hasPrefix(Self.systemdKeyword + ":") {
+            self = .systemd(name: String(text.dropFirst(Self.systemdKeyword.count + 1)))
+        } else {
+            self = .address(text)
+        }
+    }
 }
 
 /// The options spiped understands.
@@ -85,6 +125,9 @@ let spipedOptionDeclarations: [OptionDeclaration] = [
     .init(name: "--log-connections", takesArgument: false),
     .init(name: "--connect-after-handshake", takesArgument: false),
     .init(name: "--idle-timeout", takesArgument: true),
+    .init(name: "-P", takesArgument: false), .init(name: "--proxy-protocol", takesArgument: true),
+    .init(name: "--metrics", takesArgument: true),
+    .init(name: "--accept-key", takesArgument: true),
     .init(name: "-t", takesArgument: true), .init(name: "-u", takesArgument: true),
     .init(name: "-v", takesArgument: false),
 ]
@@ -106,9 +149,15 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
         case let .missingArgument(n): return .failure(UsageError(program: .spiped, diagnostic: "Missing argument to \(n)"))
         case let .illegal(n): return .failure(UsageError(program: .spiped, diagnostic: "illegal option -- \(n)"))
         }
-        // -e and -d exclude each other exactly like a repeat does.
-        let key = (name == "-e" || name == "-d") ? "-e/-d" : name
-        if name != "-v" {
+        // -e and -d exclude each other exactly like a repeat does; so do -P and --proxy-protocol.
+        let key: String
+        switch name {
+        case "-e", "-d": key = "-e/-d"
+        case "-P", "--proxy-protocol": key = "-P/--proxy-protocol"
+        default: key = name
+        }
+        // --accept-key is the one option that may be repeated.
+        if name != "-v" && name != "--accept-key" {
             if seen.contains(key) { return .failure(usage) }
             seen.insert(key)
         }
@@ -143,6 +192,18 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
         case "-s": options.source = value
         case "--syslog": options.useSyslog = true
         case "--log-connections": options.logConnections = true
+        case "-P": options.proxyProtocol = .v1
+        case "--proxy-protocol":
+            guard let version = ProxyProtocolVersion(rawValue: value) else {
+                return .failure(UsageError(program: .spiped,
+                                           diagnostic: "Invalid argument to --proxy-protocol: \(value) (expected v1 or v2)"))
+            }
+            options.proxyProtocol = version
+        case "--metrics":
+            guard !value.isEmpty else {
+                return .failure(UsageError(program: .spiped, diagnostic: "Invalid argument to --metrics: empty address"))
+            }
+            options.metricsAddress = value
         case "--connect-after-handshake": options.targetConnect = .afterHandshake
         case "--idle-timeout":
             switch NumberArgument.seconds(value) {
@@ -150,6 +211,11 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
             case .success: return .failure(UsageError(program: .spiped, diagnostic: "--idle-timeout \(value): needs a number of seconds greater than 0"))
             case let .failure(error): return .failure(malformed(.spiped, name, value, error))
             }
+        case "--accept-key":
+            guard value != "-" else {
+                return .failure(UsageError(program: .spiped, diagnostic: "--accept-key cannot read standard input; give a file"))
+            }
+            options.acceptKeyFiles.append(value)
         case "-t": options.target = value
         case "-u": options.user = value
         case "-v":
@@ -180,8 +246,22 @@ package func parseSpipedArguments(_ arguments: [String]) -> Result<SpipedOptions
     if options.targetConnect == .afterHandshake && options.mode == .encrypt {
         return .failure(UsageError(program: .spiped, diagnostic: "--connect-after-handshake needs -d: -e must reach its target to start the handshake"))
     }
+    if case .systemd(name: let name?) = options.listenSource, name.isEmpty || name.contains(":") {
+        // FileDescriptorName= allows neither; an empty one would match nothing.
+        return .failure(UsageError(program: .spiped, diagnostic: "Invalid socket name in -s \(options.source)"))
+    }
+    if !options.acceptKeyFiles.isEmpty && options.mode == .encrypt {
+        return .failure(UsageError(program: .spiped, diagnostic: "--accept-key is for -d (the server) only"))
+    }
+    if 1 + options.acceptKeyFiles.count > maxSpipedKeys {
+        return .failure(UsageError(program: .spiped,
+                                   diagnostic: "Too many keys: at most \(maxSpipedKeys) in all (-k and --accept-key)"))
+    }
     return .success(options)
 }
+
+/// Most keys `-k` and `--accept-key` may name together (one handshake's candidates).
+let maxSpipedKeys = SpipedSession.maxCandidateKeys
 
 /// The reference's message for a number it cannot read: no usage follows.
 func malformed(_ program: Program, _ option: String, _ value: String, _ error: SystemError) -> UsageError {

@@ -12,7 +12,7 @@ package enum Program: String, Sendable, Equatable {
     case spipe
 
     /// The usage text: the reference 1.6.4's (Debian's 1.6.2 text plus `-b`),
-    /// with this implementation's options added.
+    /// with this implementation's options added (`-s systemd[:<name>]` is in the man page).
     package var usageText: String {
         switch self {
         case .spiped:
@@ -22,6 +22,8 @@ package enum Program: String, Sendable, Equatable {
                     [-p <pidfile>] [-r <rtime> | -R] [--syslog] [--log-connections]
                     [-u {<username> | <:groupname> | <username:groupname>}]
                     [--connect-after-handshake] [--idle-timeout <seconds>]
+                    [-P | --proxy-protocol {v1 | v2}] [--metrics <address>]
+                    [--accept-key <key file> (-d only, repeatable; 8 keys in all)]
                        spiped -v
 
                 """

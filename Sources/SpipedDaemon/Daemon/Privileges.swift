@@ -3,7 +3,11 @@
 // number is accepted when no such name exists). The order is the safe one:
 // supplementary groups, then gid, then uid (after setuid the others would no
 // longer be allowed). Any failure is an error: the daemon must not keep
-// running with more privilege than the operator asked for.
+// running with more privilege than the operator asked for. So a numeric user
+// with no passwd entry is refused unless a group is given (it has no primary
+// group to switch to, and keeping ours would keep root's gid 0 and groups),
+// and a setgroups(2) refused with EPERM (not root: the supplementary groups
+// stay as they are) is warned about rather than passed over in silence.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,61 +36,75 @@ package struct PrivilegeSpec: Sendable, Equatable {
     }
 }
 
-/// Why privileges could not be dropped; the lines are printed as `spiped: <line>`.
-package struct PrivilegeError: Error, Equatable, Sendable {
-    /// The diagnostic lines (the last is "Failed to drop privileges...").
-    package let lines: [String]
-}
 
 /// Switching user and group.
 package enum Privileges {
-    /// Applies `spec` (the text of -u) to this process.
-    package static func drop(to text: String) throws(PrivilegeError) {
+    /// Applies `spec` (the text of -u) to this process; `warn` receives the
+    /// warnings (supplementary groups left unchanged).
+    package static func drop(to text: String, warn: (String) -> Void = { _ in }) throws(LaunchFailure) {
         guard let spec = PrivilegeSpec(text) else {
-            throw PrivilegeError(lines: ["Invalid user or group: \(text)", "Failed to drop privileges"])
+            throw LaunchFailure(lines: ["Invalid user or group: \(text)", "Failed to drop privileges"])
         }
         var uid: uid_t?
         var gid: gid_t?
         if let user = spec.user {
-            guard let entry = lookUpUser(user) else {
-                throw PrivilegeError(lines: ["No such user: \(user)", "Failed to drop privileges"])
+            switch lookUpUser(user) {
+            case nil:
+                throw LaunchFailure(lines: ["No such user: \(user)", "Failed to drop privileges"])
+            case let .entry(entryUID, entryGID):
+                uid = entryUID
+                gid = entryGID
+            case let .numberWithoutEntry(number):
+                guard spec.group != nil else {
+                    throw LaunchFailure(lines: ["No such user: \(user) (a numeric user without a passwd entry needs a group: -u \(user):<group>)",
+                                                 "Failed to drop privileges"])
+                }
+                uid = number
             }
-            uid = entry.uid
-            gid = entry.gid
         }
         if let group = spec.group {
             guard let found = lookUpGroup(group) else {
-                throw PrivilegeError(lines: ["No such group: \(group)", "Failed to drop privileges"])
+                throw LaunchFailure(lines: ["No such group: \(group)", "Failed to drop privileges"])
             }
             gid = found
         }
         if let gid {
             var groups = [gid]
             // Without root this fails with EPERM; setgid below then decides.
-            if setgroups(1, &groups) != 0 && errno != EPERM { throw failure() }
+            if setgroups(1, &groups) != 0 {
+                guard errno == EPERM else { throw failure() }
+                warn("WARNING: could not set supplementary groups (\(SystemError(EPERM))); they are left as they are")
+            }
             if setgid(gid) != 0 { throw failure() }
         }
         if let uid, setuid(uid) != 0 { throw failure() }
     }
 
-    private static func failure() -> PrivilegeError {
-        PrivilegeError(lines: ["Failed to drop privileges: \(SystemError(errno))"])
+    private static func failure() -> LaunchFailure {
+        LaunchFailure(lines: ["Failed to drop privileges: \(SystemError(errno))"])
     }
 
-    /// uid and primary gid of a user name (or numeric uid).
-    static func lookUpUser(_ name: String) -> (uid: uid_t, gid: gid_t)? {
+    /// What a -u user name resolved to.
+    enum UserLookup: Equatable {
+        /// A passwd entry: its uid and primary gid.
+        case entry(uid: uid_t, gid: gid_t)
+        /// A number with no passwd entry: a uid, but no group to go with it.
+        case numberWithoutEntry(uid_t)
+    }
+
+    /// A user name (or numeric uid) in the passwd database; nil if neither.
+    static func lookUpUser(_ name: String) -> UserLookup? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)
         if getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil {
-            return (entry.pw_uid, entry.pw_gid)
+            return .entry(uid: entry.pw_uid, gid: entry.pw_gid)
         }
         guard let number = UInt32(name) else { return nil }
         if getpwuid_r(number, &entry, &buffer, buffer.count, &result) == 0, result != nil {
-            return (entry.pw_uid, entry.pw_gid)
+            return .entry(uid: entry.pw_uid, gid: entry.pw_gid)
         }
-        // A bare number with no passwd entry: keep the current group.
-        return (number, getgid())
+        return .numberWithoutEntry(number)
     }
 
     /// gid of a group name (or numeric gid).

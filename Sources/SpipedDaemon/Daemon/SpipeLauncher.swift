@@ -13,6 +13,8 @@ import SpipedNet
 
 /// Runs spipe with `arguments` (argv, program name first); returns the exit status.
 public func runSpipe(_ arguments: [String]) -> Int32 {
+    // Before anything can open a descriptor: 0-2 must not be free for a socket.
+    guard StandardDescriptors.openMissing() else { return 1 }
     let options: SpipeOptions
     switch CommandLineStart(arguments, program: .spipe, parse: parseSpipeArguments, printVersion: \.printVersion) {
     case let .exit(status): return status

@@ -57,6 +57,8 @@ extension ProxyConnection {
         case .done(let n):
             let sealed = session.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
                                       into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
+            core.metrics?.addEncrypted(n)
+            if case .ended(let reason) = session.state { return sessionEnded(reason) }   // packet counter used up
             sendOrQueue(.cipher, buffers.sealed, sealed)
         }
     }
@@ -93,6 +95,7 @@ extension ProxyConnection {
                                        into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
             offset += step.consumed
             if step.produced > 0 {
+                core.metrics?.addDecrypted(step.produced)
                 guard sendOrQueue(.plain, out, step.produced) else { return }
             }
             if session.state == .verified {
@@ -100,6 +103,8 @@ extension ProxyConnection {
                 // receive), and with --connect-after-handshake the target
                 // connect starts now.
                 sendPeerOutput()
+                queueProxyHeaderToTarget()   // -d: ahead of any plaintext
+                if phase == .closed { return }
                 if target == .notStarted && sourceSide == .cipher { startTargetConnect() }
                 if phase == .closed { return }
                 continue

@@ -22,6 +22,7 @@ extension ProxyConnection {
             SocketCalls.configureStream(self[sourceSide].fd, keepAlive: configuration.keepAlive)
         }
         if let peer { configuration.log.connection(.accepted(id: id, peer: peer)) }
+        prepareProxyHeader()
         addresses = core.addresses.snapshot
         if configuration.role == .server {
             startSession()
@@ -96,6 +97,8 @@ extension ProxyConnection {
             // This side's public value (tens of microseconds with PFS) while the
             // peer's nonce travels, rather than on the critical path once it is here.
             session?.precompute()
+        } else if phase == .draining {
+            flush(.plain)   // what the session opened before it failed
         } else {
             startFlowingIfReady()
         }
@@ -107,7 +110,7 @@ extension ProxyConnection {
     private func startSession() {
         let configuration = core.configuration
         let deadline = loop.now &+ core.timeoutNanoseconds
-        let session = SpipedSession(role: configuration.role, key: configuration.key,
+        let session = SpipedSession(role: configuration.role, candidateKeys: core.keyRing.snapshot(),
                                     options: configuration.handshake, handshakeDeadline: deadline)
         self.session = session
         if case .ended(let reason) = session.state { return sessionEnded(reason) }
@@ -133,6 +136,8 @@ extension ProxyConnection {
         case .sendingEarly:
             // -e with -f: the data keys are fixed once y_C || h_C is out, so the
             // client's plaintext may follow it now instead of a round trip later.
+            sealProxyHeader()
+            if phase == .closed { return }
             if cipher.pending.isEmpty { readPlain() }
         case .verified, .established:
             // The peer holds the key: with --connect-after-handshake this is the
@@ -157,6 +162,8 @@ extension ProxyConnection {
         }
         // A fast client read its plaintext under the early sealer already.
         let wasSendingEarly = core.configuration.role == .client && core.configuration.handshake.fast
+        sealProxyHeader()   // -e: the header is the first plaintext (a no-op once sent early)
+        if phase == .closed { return }
         // Plaintext opened before the target was connected (-d) goes out now.
         if !plain.pending.isEmpty {
             flush(.plain)

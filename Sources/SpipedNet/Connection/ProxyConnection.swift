@@ -93,6 +93,10 @@ final class ProxyConnection: LoopHandler, TimerTarget {
     var lastActivity: UInt64 = 0
     /// Whether this connection still counts in `loop.active` (until an input ends or it closes).
     var countedActive = true
+    /// The PROXY protocol header still to write (`-P`; ProxyConnection+ProxyHeader.swift).
+    var proxyHeader: [UInt8]?
+    /// How much of the sealed plaintext was that header (-e).
+    var proxyHeaderBytesSealed: UInt64 = 0
 
     init(accepted: AcceptedSocket, loop: EventLoop, core: EngineCore) {
         self.loop = loop
@@ -247,10 +251,12 @@ final class ProxyConnection: LoopHandler, TimerTarget {
             log.connection(.packetAuthenticationFailed(id: id))
         case .aborted, .idleTimeout:
             break
-        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable:
+        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable, .setupRefused:
             log.connection(.handshakeFailed(id: id, reason: HandshakeFailureReason(reason)))
         }
-        if !plain.pending.isEmpty && writable(.plain) && phase != .draining {
+        // The plaintext may be waiting for the target's connect to finish (-d).
+        let targetComing = targetSide == .plain && target == .connecting
+        if !plain.pending.isEmpty && (writable(.plain) || targetComing) && phase != .draining {
             phase = .draining
             drainDeadline = armDeadline()
             updateInterest()
@@ -275,8 +281,10 @@ final class ProxyConnection: LoopHandler, TimerTarget {
         connectDeadline = nil
         drainDeadline = nil
         idleDeadline = nil
+        proxyHeader = nil
         let seconds = Double(MonotonicClock.now() &- acceptedAt) / 1e9
-        let fromPlain = session?.bytesSealed ?? 0
+        // The -e PROXY header is sealed plaintext, but not bytes from the source.
+        let fromPlain = (session?.bytesSealed ?? 0) &- proxyHeaderBytesSealed
         let fromCipher = session?.bytesOpened ?? 0
         let fromSource = sourceSide == .plain ? fromPlain : fromCipher
         let fromTarget = sourceSide == .plain ? fromCipher : fromPlain

@@ -6,10 +6,14 @@
 // - accept(2) running out of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM, or
 //   anything unexpected): warn, pause ~100 ms, resume. The reference exits
 //   here; a daemon should keep serving the connections it has.
+// SIGHUP (when the configuration can reload keys) is handled here too: the
+// keys are re-read on this thread and replace the key ring for connections
+// accepted afterwards.
 // Confined to the first loop's thread.
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedProtocol
 import Synchronization
 
 /// The listener's handler on the accepting loop.
@@ -29,13 +33,16 @@ final class Acceptor: LoopHandler, TimerTarget {
     private let loop: EventLoop
     private let signalFD: Int32
     private let signalBaseline: Int
+    /// The SIGHUP count the keys were last reloaded for.
+    private var hangupsHandled: Int
     private var listening = false
     private var backingOff = false
     private var stopped = false
     private var rotation = 0
     private var lastAcceptWarning: UInt64 = 0
 
-    init(listener: Int32, core: EngineCore, signalFD: Int32, signalBaseline: Int) {
+    init(listener: Int32, core: EngineCore, signalFD: Int32, signalBaseline: Int, hangupBaseline: Int) {
+        self.hangupsHandled = hangupBaseline
         self.listener = listener
         self.core = core
         self.loop = core.acceptLoop
@@ -56,6 +63,7 @@ final class Acceptor: LoopHandler, TimerTarget {
     func handleEvent(_ events: UInt32, tag: UInt8) {
         if tag == Self.signalTag {
             checkForShutdown()
+            checkForReload()
         } else {
             acceptBatch()
         }
@@ -65,6 +73,7 @@ final class Acceptor: LoopHandler, TimerTarget {
     func wokeUp() {
         checkForShutdown()
         if stopped { return }
+        checkForReload()
         let limit = core.configuration.maxConnections
         if pausedAtLimit(), core.openConnections.load(ordering: .sequentiallyConsistent) < limit {
             core.pausedAtLimit.store(false, ordering: .sequentiallyConsistent)
@@ -102,9 +111,30 @@ final class Acceptor: LoopHandler, TimerTarget {
         // listening socket (TCP or Unix) out of LISTEN, so connects get
         // ECONNREFUSED and queued ones are reset. The descriptor stays open
         // (the caller owns it); a restarted daemon can bind the address now.
-        _ = shutdown(listener, Int32(SHUT_RDWR))
+        // A socket shared with the service manager stays listening: its queue
+        // is the next instance's (shutdown would refuse connects for it too).
+        if core.configuration.listenerOwnership == .owned {
+            _ = shutdown(listener, Int32(SHUT_RDWR))
+        }
         core.stopping.store(true, ordering: .sequentiallyConsistent)
         for other in core.loops where other !== loop { other.wake() }
+    }
+
+    /// Re-reads the keys once for any SIGHUPs since the last reload. A failed
+    /// read keeps the current keys (reloadKeys has warned).
+    private func checkForReload() {
+        guard let reload = core.configuration.reloadKeys else { return }
+        let received = HangupSignal.count.load(ordering: .sequentiallyConsistent)
+        guard received != hangupsHandled else { return }
+        hangupsHandled = received
+        guard var keys = reload() else { return }
+        // A client uses one key, the first.
+        if core.configuration.role == .client { keys = Array(keys.prefix(1)) }
+        if core.keyRing.replace(with: keys) {
+            core.configuration.log.warning("Keys reloaded: \(keys.count) in use for new connections")
+        } else {
+            core.configuration.log.warning("Key reload ignored: \(keys.count) keys (1 to \(SpipedSession.maxCandidateKeys) allowed)")
+        }
     }
 
     private func acceptBatch() {
@@ -127,6 +157,7 @@ final class Acceptor: LoopHandler, TimerTarget {
                 return
             }
             core.openConnections.add(1, ordering: .sequentiallyConsistent)
+            core.metrics?.connectionAccepted()
             let id = core.nextConnectionID.add(1, ordering: .relaxed).oldValue
             let peer = core.configuration.log.logsConnections
                 ? SocketAddress(storage: storage, length: length).description : nil

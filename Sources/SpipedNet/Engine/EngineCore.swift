@@ -1,7 +1,7 @@
 // State shared by all of one engine's loops: the configuration, the target
 // addresses, the loops themselves and the counters that implement -n and
-// shutdown. Everything here is immutable or atomic, so any loop thread may
-// use it; per-connection state never lives here.
+// shutdown, and the current keys. Everything here is immutable, atomic or
+// locked, so any loop thread may use it; per-connection state never lives here.
 import Synchronization
 
 /// Shared, thread-safe engine state.
@@ -9,6 +9,8 @@ final class EngineCore: Sendable {
     let configuration: ProxyConfiguration
     let addresses: TargetAddresses
     let loops: [EventLoop]
+    /// The keys new connections start with (replaced on SIGHUP).
+    let keyRing: KeyRing
     /// The -o timeout in nanoseconds.
     let timeoutNanoseconds: UInt64
     /// The --idle-timeout in nanoseconds, if set.
@@ -17,6 +19,8 @@ final class EngineCore: Sendable {
     /// (keep-alive as configured, TCP_NODELAY), which Linux copies to every
     /// accepted TCP socket: then they are not set again per connection.
     let listenerOptionsInherited: Bool
+    /// The `--metrics` counters (the event log's), nil without `--metrics`.
+    let metrics: MetricsRegistry?
 
     /// Connections accepted and not yet closed (all loops; includes hand-offs in flight).
     let openConnections = Atomic<Int>(0)
@@ -33,8 +37,11 @@ final class EngineCore: Sendable {
          listenerOptionsInherited: Bool = false) {
         self.configuration = configuration
         self.listenerOptionsInherited = listenerOptionsInherited
+        self.metrics = configuration.log.metrics
         self.addresses = addresses
         self.loops = loops
+        self.keyRing = KeyRing(configuration.role == .server ? [configuration.key] + configuration.acceptKeys
+                                                             : [configuration.key])
         self.timeoutNanoseconds = max(MonotonicClock.nanoseconds(configuration.timeout), 1_000_000)
         self.idleNanoseconds = configuration.idleTimeout.map { max(MonotonicClock.nanoseconds($0), 1_000_000) }
     }

@@ -2,10 +2,12 @@
 // loop per core. The calling thread runs the first loop (which also accepts);
 // the others run on their own threads. Runs until SIGTERM or
 // requestShutdown(); then it stops accepting, lets every open connection
-// finish, and returns.
+// finish, and returns. With a `reloadKeys` configured, SIGHUP replaces the
+// keys of new connections (open ones keep theirs).
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedProtocol
 import Synchronization
 
 /// Serves connections accepted on a listening socket (one `spiped -e`/`-d`).
@@ -28,6 +30,8 @@ public final class ProxyEngine: @unchecked Sendable {
     /// target once (rethrowing its error). `eventLoops` defaults to the number of
     /// online processors (environment `SPIPED_EVENT_LOOPS` overrides it).
     public init(listener: Int32, configuration: ProxyConfiguration, eventLoops: Int? = nil) throws {
+        let keyCount = 1 + configuration.acceptKeys.count
+        guard keyCount <= SpipedSession.maxCandidateKeys else { throw EngineError.tooManyKeys(keyCount) }
         self.listener = listener
         SocketCalls.setNonBlocking(listener, true)
         let addresses = try TargetAddresses(configuration: configuration)
@@ -81,8 +85,13 @@ public final class ProxyEngine: @unchecked Sendable {
         SocketCalls.ignoreSIGPIPE()
         let signalBaseline = TerminationSignal.count.load(ordering: .sequentiallyConsistent)
         let signalFD = TerminationSignal.install()
+        // Any SIGHUP since the handler went in (the launcher installs it before
+        // it reads the keys) means the files may have changed: reload once.
+        if core.configuration.reloadKeys != nil { _ = HangupSignal.install() }
+        let hangupBaseline = 0
         let core = self.core
-        let acceptor = Acceptor(listener: listener, core: core, signalFD: signalFD, signalBaseline: signalBaseline)
+        let acceptor = Acceptor(listener: listener, core: core, signalFD: signalFD, signalBaseline: signalBaseline,
+                                hangupBaseline: hangupBaseline)
 
         for loop in core.loops {
             loop.onWake = { [unowned loop] in

@@ -133,6 +133,7 @@ struct SpipeRelay {
         }
         let sealed = session.seal(UnsafeRawBufferPointer(start: buffers.plain, count: n),
                                   into: UnsafeMutableRawBufferPointer(start: buffers.sealed, count: LoopBuffers.sealedCapacity))
+        if let failure = sessionFailure() { return failure }   // packet counter used up
         return send(buffers.sealed, sealed)
     }
 

@@ -1,5 +1,7 @@
 // Where warnings and (opt-in) connection events go: stderr, or syslog once the
-// daemon has detached with --syslog. Owned by the daemon front end.
+// daemon has detached with --syslog (with -F, from the start). Every
+// connection event also goes to the metrics registry when --metrics is on,
+// whether or not --log-connections is. Owned by the daemon front end.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,18 +15,28 @@ public final class EventLog: @unchecked Sendable {
     public let programName: String
     /// Whether connection events are written (the `--log-connections` option).
     public let logsConnections: Bool
+    /// The counters behind `--metrics`, fed every connection event; nil without it.
+    public let metrics: MetricsRegistry?
     /// Whether output goes to syslog instead of stderr.
     public private(set) var usesSyslog = false
+    /// The ident handed to openlog(3), which keeps the pointer; never freed.
+    private var syslogIdent: UnsafeMutablePointer<CChar>?
 
     /// Creates a log writing to stderr.
-    public init(programName: String, logsConnections: Bool) {
+    public init(programName: String, logsConnections: Bool, metrics: MetricsRegistry? = nil) {
         self.programName = programName
         self.logsConnections = logsConnections
+        self.metrics = metrics
     }
 
-    /// Switches output to syslog (after daemonizing with `--syslog`).
+    /// Switches output to syslog (`--syslog`: after daemonizing, or at once with `-F`).
+    /// Called before any thread exists; later calls do nothing.
     public func switchToSyslog() {
-        openlog(programName, LOG_PID, LOG_DAEMON)
+        guard !usesSyslog else { return }
+        // openlog keeps the ident pointer (it does not copy the text), so it
+        // must outlive every syslog call: a copy that lives as long as the process.
+        syslogIdent = strdup(programName)
+        openlog(syslogIdent, LOG_PID, LOG_DAEMON)
         usesSyslog = true
     }
 
@@ -39,8 +51,9 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
-    /// Records a connection event if connection logging is on.
+    /// Counts a connection event (with --metrics) and logs it if connection logging is on.
     public func connection(_ event: ConnectionEvent) {
+        metrics?.record(event)
         guard logsConnections else { return }
         warning(Self.format(event))
     }

@@ -2,8 +2,11 @@
 // for TCP (a restart does not wait for TIME_WAIT), a large backlog (the
 // reference's 10 overflows under a burst of connects), close-on-exec and
 // non-blocking. A Unix path left behind by a crashed daemon is reclaimed, but
-// only when it is a socket nobody accepts on (see StaleUnixSocket.swift);
-// anything else keeps the reference's "Address already in use" refusal.
+// only when it is a socket nobody accepts on (see StaleUnixSocket.swift) and
+// we hold the path's lock file across the check, unlink, bind and listen
+// (UnixSocketLock.swift), kept until the listener is closed; anything else,
+// including a lock held by another daemon, keeps the reference's "Address
+// already in use" refusal.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -44,23 +47,42 @@ package enum SourceListener {
             var one: Int32 = 1
             _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         }
+        // The path's lock, before anything looks at the path.
+        var lock: Int32 = -1
+        var mayReclaim = false
+        if reclaimStaleUnixSocket, let path = address.unixPath {
+            switch UnixSocketLock.acquire(for: path) {
+            case let .held(lockFD): lock = lockFD; mayReclaim = true
+            case .heldByAnother:
+                Glibc.close(fd)
+                throw .bindFailed(SystemError(EADDRINUSE))
+            case .unavailable: break
+            }
+        }
+        func failed(_ error: ListenerError) -> ListenerError {
+            Glibc.close(fd)
+            if lock >= 0 { Glibc.close(lock) }
+            return error
+        }
         var rc = address.withSockAddr { bind(fd, $0, $1) }
-        if rc != 0, errno == EADDRINUSE, reclaimStaleUnixSocket, let path = address.unixPath,
+        var bindError = rc == 0 ? 0 : errno   // before the probe's connect overwrites errno
+        if rc != 0, bindError == EADDRINUSE, mayReclaim, let path = address.unixPath,
            StaleUnixSocket.isStale(path: path) {
-            // Nothing listens there any more: remove the leftover and try once more.
+            // Nothing listens there and no daemon of ours owns it: remove the leftover, try once more.
             _ = unlink(path)
             rc = address.withSockAddr { bind(fd, $0, $1) }
+            bindError = rc == 0 ? 0 : errno
         }
-        if rc != 0 {
-            let error = SystemError(errno)
-            close(fd)
-            throw .bindFailed(error)
-        }
-        if Glibc.listen(fd, backlog) != 0 {
-            let error = SystemError(errno)
-            close(fd)
-            throw .listenFailed(error)
-        }
+        if rc != 0 { throw failed(.bindFailed(SystemError(bindError))) }
+        if Glibc.listen(fd, backlog) != 0 { throw failed(.listenFailed(SystemError(errno))) }
+        if lock >= 0 { UnixSocketLock.keep(lock, for: fd) }
         return fd
+    }
+
+    /// Closes a listener made by ``listen(on:reclaimStaleUnixSocket:)`` and
+    /// releases its Unix path's lock (a daemon keeps both until it exits).
+    package static func close(_ listener: Int32) {
+        UnixSocketLock.release(for: listener)
+        _ = Glibc.close(listener)
     }
 }

@@ -22,6 +22,15 @@
 // data before the server's reply arrives (`earlySealer()`: its keys cannot
 // depend on that reply). The bytes on the wire are unchanged.
 //
+// Several keys (key rotation, `spiped -d --accept-key`): a server may be
+// given an ordered list of candidate keys. Once the client's nonce is in,
+// dk1 is derived for every candidate; y_C || h_C is then checked under
+// each candidate's dhmac_C, all of them, each compare in constant time and
+// the choice made with masks, so the time taken does not depend on which
+// candidate (if any) verified. The first that verified is used for
+// everything after: its dhmac_S for h_S and its K for dk2
+// (`verifiedKeyIndex`). A client always has exactly one key.
+//
 // Guarantees:
 // - Input may arrive in any fragmentation (one byte at a time included);
 //   `receive` consumes exactly the handshake's bytes and no more, so data
@@ -62,7 +71,10 @@ package final class Handshake {
 
     private let role: HandshakeRole
     private let options: HandshakeOptions
-    private let key: SpipedKey
+    /// The candidate keys, in order of preference (a client has one).
+    private var candidates: [SpipedKey]
+    /// Which candidate verified (server) or 0 (client); nil before that.
+    private var chosenIndex: Int?
     private var state = State.awaitingNonce
 
     private let ownNonce: [UInt8]
@@ -80,21 +92,44 @@ package final class Handshake {
     private var sessionDerived = false
     /// The sealer handed out by earlySealer(); finish() returns the same one.
     private var handedOutSealer: PacketSealer?
-    /// dk1 = dhmac_C || dhmac_S, valid from the peer nonce to completion.
-    private let dhmac = SecretBuffer(byteCount: SessionKeySchedule.handshakeMACKeysByteCount)
+    /// dk1 = dhmac_C || dhmac_S of every candidate (64 bytes each, in
+    /// candidate order), valid from the peer nonce to completion.
+    private let dhmac: SecretBuffer
+    /// The expected MAC while the peer's message is checked (wiped after).
+    private let expectedMAC = SecretBuffer(byteCount: HMACSHA256.byteCount)
     /// dk2 = E_C || H_C || E_S || H_S, valid from completion to finish().
     private let session = SecretBuffer(byteCount: SessionKeySchedule.sessionKeysByteCount)
     private var output: [UInt8] = []
 
-    /// Starts a handshake and queues this side's nonce for sending.
+    /// Most candidate keys a server handshake takes (`-k` plus the
+    /// `--accept-key` files): each one costs a dk1 and a MAC check per connection.
+    package static let maxCandidateKeys = SpipedSession.maxCandidateKeys
+
+    /// Starts a handshake with one key and queues this side's nonce for sending.
     ///
     /// Draws from `random`, in this order: the 32-byte nonce, then (unless
     /// `options.fast`) the 32 bytes x of the Diffie-Hellman exponent 2^258 + x.
     ///
-    /// - Throws: whatever `random` throws (e.g. ``RandomnessError``).
-    package init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
+    /// - Throws: ``HandshakeSetupError/fastWithRequirePFS`` for `fast` together
+    ///   with `requirePFS`; whatever `random` throws (e.g. ``RandomnessError``).
+    package convenience init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions, random: some RandomSource) throws {
+        try self.init(role: role, candidateKeys: [key], options: options, random: random)
+    }
+
+    /// Starts a handshake that accepts a peer using any of `candidateKeys`
+    /// (server only; a client takes exactly one key), and queues this side's
+    /// nonce. The first candidate whose MAC verifies is used; see
+    /// ``verifiedKeyIndex``. Randomness is drawn as in the single-key init.
+    ///
+    /// - Throws: ``HandshakeSetupError`` for no key, more than
+    ///   ``maxCandidateKeys``, several keys for a client, or `fast` with
+    ///   `requirePFS`; whatever `random` throws.
+    package init(role: HandshakeRole, candidateKeys: [SpipedKey], options: HandshakeOptions, random: some RandomSource) throws {
+        try HandshakeSetupError.check(role: role, keyCount: candidateKeys.count, options: options)
         self.role = role
-        self.key = key
+        self.candidates = candidateKeys
+        self.chosenIndex = role == .client ? 0 : nil
+        self.dhmac = SecretBuffer(byteCount: SessionKeySchedule.handshakeMACKeysByteCount * candidateKeys.count)
         self.options = options
         var rng = random
         var nonce = [UInt8](repeating: 0, count: Handshake.nonceByteCount)
@@ -115,6 +150,10 @@ package final class Handshake {
     /// (also true after ``finish()``). The session keys are derived by
     /// ``finish()``.
     package var isComplete: Bool { state == .complete || state == .finished }
+
+    /// Which of the candidate keys the peer uses (0 = the first, `-k`): set
+    /// once the peer's message verified (a client's is always 0).
+    package var verifiedKeyIndex: Int? { isComplete ? chosenIndex : nil }
 
     /// Whether the handshake has failed; it then accepts no more input.
     package var hasFailed: Bool { state == .failed }
@@ -173,8 +212,8 @@ package final class Handshake {
     /// the wire and draws no randomness.
     package func precompute() {
         guard state == .awaitingNonce || state == .awaitingMessage else { return }
-        if ownPublicValue == nil, !options.fast, let privateKey {
-            ownPublicValue = privateKey.publicValue()
+        if ownPublicValue == nil, !options.fast {
+            ownPublicValue = privateKey?.publicValue()
         }
     }
 
@@ -235,28 +274,45 @@ package final class Handshake {
 
     // MARK: Steps
 
-    /// dk1 from the two nonces; the client answers with y_C || h_C at once.
+    /// dk1 of every candidate from the two nonces; the client answers with
+    /// y_C || h_C at once.
     private func peerNonceArrived() {
         let salt = role == .client ? ownNonce + peerNonce : peerNonce + ownNonce
-        var dk1 = key.withUnsafeKeyBytes { k in
-            PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.handshakeMACKeysByteCount)
+        let size = SessionKeySchedule.handshakeMACKeysByteCount
+        for (index, key) in candidates.enumerated() {
+            var dk1 = key.withUnsafeKeyBytes { k in
+                PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: size)
+            }
+            dk1.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: dhmac.buffer[index * size..<(index + 1) * size]).copyMemory(from: $0) }
+            secureZero(&dk1)
         }
-        dk1.withUnsafeBytes { dhmac.buffer.copyMemory(from: $0) }
-        secureZero(&dk1)
         state = .awaitingMessage
         if role == .client { output += ownMessage() }
     }
 
     /// Verifies the peer's y || h and answers it (server). The keys come later, in finish().
     private func peerMessageArrived() throws(HandshakeError) {
-        // MAC first, in constant time, keyed with the peer's dhmac.
+        // MAC first, in constant time, keyed with the peer's dhmac; on a
+        // server under every candidate, with no early exit and a masked choice
+        // (the first that verified), so timing does not tell which one.
         let peerMACRange = SessionKeySchedule.handshakeMACKey(of: role == .client ? .server : .client)
-        let macOK = peerMessage.withUnsafeBytes { message in
-            dhmac.withBytes(peerMACRange) { peerKey in
-                HandshakeMessage.verify(message, macKey: peerKey)
+        let size = SessionKeySchedule.handshakeMACKeysByteCount
+        var found = 0      // 1 once a candidate verified
+        var chosen = 0
+        peerMessage.withUnsafeBytes { message in
+            for index in candidates.indices {
+                let range = index * size + peerMACRange.lowerBound..<index * size + peerMACRange.upperBound
+                let verified = dhmac.withBytes(range) { peerKey in
+                    HandshakeMessage.verify(message, macKey: peerKey, scratch: expectedMAC.buffer)
+                }
+                let take = Handshake.bit(verified) & (found ^ 1)
+                let mask = 0 &- take
+                chosen = (chosen & ~mask) | (index & mask)
+                found |= take
             }
         }
-        guard macOK else { throw .badMAC }
+        guard found == 1 else { throw .badMAC }
+        chosenIndex = chosen
         let peerY = Array(peerMessage[0..<Handshake.yByteCount])
         do {
             try DiffieHellmanGroup14.validate(peerPublicValue: peerY)
@@ -269,6 +325,8 @@ package final class Handshake {
         // Only now does the server reveal its own y.
         if role == .server { output += ownMessage() }
         dhmac.wipe()
+        // Only the verified key is needed from here on.
+        candidates = [candidates[chosen]]
         peerPublicValue = peerY
         state = .complete
     }
@@ -282,9 +340,10 @@ package final class Handshake {
         if options.fast || peerIsFast {
             shared = HandshakeMessage.one
         } else {
-            guard let privateKey else { return false }
+            // Called through the stored optional: no named local copy of x.
             do {
-                shared = try privateKey.sharedValue(peerPublicValue: peerPublicValue)
+                guard let value = try privateKey?.sharedValue(peerPublicValue: peerPublicValue) else { return false }
+                shared = value
             } catch {
                 return false
             }
@@ -299,6 +358,7 @@ package final class Handshake {
         salt.reserveCapacity(salt.count + shared.count)   // no regrowth: one copy to wipe
         salt += shared
         secureZero(&shared)
+        guard let key = candidates.first else { return false }
         var dk2 = key.withUnsafeKeyBytes { k in
             PBKDF2.hmacSHA256(password: k, salt: salt, iterations: 1, derivedKeyByteCount: SessionKeySchedule.sessionKeysByteCount)
         }
@@ -313,14 +373,17 @@ package final class Handshake {
         let y: [UInt8]
         if let ownPublicValue {
             y = ownPublicValue
-        } else if let privateKey, !options.fast {
-            y = privateKey.publicValue()
+        } else if !options.fast, let value = privateKey?.publicValue() {
+            y = value
             ownPublicValue = y
         } else {
             y = HandshakeMessage.one
         }
         let ownMACRange = SessionKeySchedule.handshakeMACKey(of: role)
-        return dhmac.withBytes(ownMACRange) { HandshakeMessage.make(y: y, macKey: $0) }
+        let base = (chosenIndex ?? 0) * SessionKeySchedule.handshakeMACKeysByteCount
+        return dhmac.withBytes(base + ownMACRange.lowerBound..<base + ownMACRange.upperBound) {
+            HandshakeMessage.make(y: y, macKey: $0)
+        }
     }
 
     /// Makes the failure final and wipes every secret.
@@ -337,7 +400,13 @@ package final class Handshake {
         peerPublicValue = []
         handedOutSealer = nil
         dhmac.wipe()
+        expectedMAC.wipe()
         session.wipe()
+    }
+
+    /// 1 for true, 0 for false, without a branch on the value.
+    private static func bit(_ value: Bool) -> Int {
+        Int(unsafeBitCast(value, to: UInt8.self))
     }
 
     /// Copies as much of `source` as `buffer` still lacks; returns the count.

@@ -8,4 +8,7 @@ public enum PacketError: Error, Equatable, Sendable {
     case badLength
     /// An earlier call already failed; the opener refuses all further input.
     case failedEarlier
+    /// Packet 2^64 - 1 was the last this direction can number: the counter
+    /// (the CTR nonce and MAC input) would wrap, so the stream ends instead.
+    case packetLimitReached
 }

@@ -13,7 +13,9 @@
 //   in the caller's input and decrypted straight into the caller's output;
 //   only a packet split across calls is gathered in one preallocated
 //   1060-byte buffer (at most one partial packet is ever held).
-// - Packet numbers are UInt64, starting at 0. Keys and buffer wiped on deinit.
+// - Packet numbers are UInt64, starting at 0; after packet 2^64 - 1 the
+//   opener fails closed (`packetLimitReached`) rather than wrap to 0.
+//   Keys and buffer wiped on deinit.
 import SpipedCrypto
 
 /// Opens spiped packets for one direction of a connection.
@@ -28,6 +30,8 @@ package final class PacketOpener {
     private var cipher: AES256
     private var keyedMAC: HMACSHA256
     private var packetNumber: UInt64 = 0
+    /// Set once packet 2^64 - 1 was accepted: no packet number is left.
+    private var exhausted = false
     /// Gathers one packet that arrives in pieces.
     private let partial: UnsafeMutableRawBufferPointer
     private var partialCount = 0
@@ -38,8 +42,14 @@ package final class PacketOpener {
     /// this initializer is for tests and custom setups.
     ///
     /// - Precondition: both keys are 32 bytes (a programming error otherwise).
-    package init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
+    package convenience init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>) {
+        self.init(encryptionKey: encryptionKey, macKey: macKey, firstPacketNumber: 0)
+    }
+
+    /// An opener expecting `firstPacketNumber` first (tests of the counter's end).
+    package init(encryptionKey: some Collection<UInt8>, macKey: some Collection<UInt8>, firstPacketNumber: UInt64) {
         precondition(encryptionKey.count == 32 && macKey.count == 32, "spiped session keys are 32 bytes")
+        packetNumber = firstPacketNumber
         cipher = AES256(key: encryptionKey)
         keyedMAC = HMACSHA256(key: macKey)
         partial = UnsafeMutableRawBufferPointer.allocate(byteCount: PacketLayout.packetByteCount, alignment: 16)
@@ -177,6 +187,8 @@ package final class PacketOpener {
     @inline(__always)
     private func openVerified(_ packet: UnsafeRawPointer, macOK: Bool,
                               into output: UnsafeMutableRawPointer) throws(PacketError) -> Int {
+        // 0. No packet number left: fail closed rather than reuse one.
+        guard !exhausted else { throw .packetLimitReached }
         // 1. The MAC (already compared in constant time) before anything else.
         guard macOK else { throw .badMAC }
 
@@ -191,7 +203,7 @@ package final class PacketOpener {
         // 3. Decrypt just the payload, straight into the caller's buffer.
         output.copyMemory(from: packet, byteCount: length)
         cipher.xorKeystream(nonce: packetNumber, firstBlock: 0, UnsafeMutableRawBufferPointer(start: output, count: length))
-        packetNumber &+= 1
+        if packetNumber == UInt64.max { exhausted = true } else { packetNumber += 1 }
         return length
     }
 

@@ -24,13 +24,15 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
     case randomnessUnavailable
     /// No byte moved either way for the idle timeout (the transport's clock decides).
     case idleTimeout
+    /// The session's own arguments were refused (e.g. -f with -g, no key).
+    case setupRefused(HandshakeSetupError)
     /// The transport closed it: an I/O error, a reset, or the application's decision.
     case aborted
 
     /// Whether the session ended during (or because of) the handshake.
     public var isHandshakeFailure: Bool {
         switch self {
-        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable: return true
+        case .handshakeRefused, .handshakeTimedOut, .closedDuringHandshake, .randomnessUnavailable, .setupRefused: return true
         default: return false
         }
     }
@@ -46,6 +48,7 @@ public enum SessionEnd: Sendable, Equatable, CustomStringConvertible {
         case .packetLimitReached: return "packet limit reached"
         case .randomnessUnavailable: return "no randomness available"
         case .idleTimeout: return "idle timeout"
+        case .setupRefused(let error): return error.description
         case .aborted: return "aborted"
         }
     }

@@ -85,6 +85,9 @@ public final class SpipedSession {
     public static let maxPayloadByteCount = PacketLayout.payloadCapacity
     /// The size of every data packet on the wire.
     public static let packetByteCount = PacketLayout.packetByteCount
+    /// Most candidate keys a server session takes (`-k` plus the
+    /// `--accept-key` files): each costs a dk1 and a MAC check per connection.
+    public static let maxCandidateKeys = 8
 
     /// Ciphertext bytes ``seal(_:into:)`` writes for `count` plaintext bytes.
     public static func sealedByteCount(forPlaintextByteCount count: Int) -> Int {
@@ -128,15 +131,30 @@ public final class SpipedSession {
     ///     clock (see ``nextDeadline``); nil for none.
     ///
     /// If no randomness can be had the session starts ended, with
-    /// ``SessionEnd/randomnessUnavailable``: never a weaker source.
-    public init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions = HandshakeOptions(),
+    /// ``SessionEnd/randomnessUnavailable``: never a weaker source. `fast`
+    /// with `requirePFS` starts it ended with ``SessionEnd/setupRefused(_:)``.
+    public convenience init(role: HandshakeRole, key: SpipedKey, options: HandshakeOptions = HandshakeOptions(),
+                            random: some RandomSource = SystemRandom(), handshakeDeadline: UInt64? = nil) {
+        self.init(role: role, candidateKeys: [key], options: options, random: random, handshakeDeadline: handshakeDeadline)
+    }
+
+    /// Starts a session that accepts a peer using any of `candidateKeys`, in
+    /// order of preference (a server: `-k` then the `--accept-key` keys; a
+    /// client takes exactly one). The peer's MAC is checked under every key,
+    /// in constant time, and the first that verified is used
+    /// (``keyIndex``). Arguments that cannot work (no key, more than
+    /// ``maxCandidateKeys``, several for a client, `fast` with `requirePFS`)
+    /// start the session ended with ``SessionEnd/setupRefused(_:)``.
+    public init(role: HandshakeRole, candidateKeys: [SpipedKey], options: HandshakeOptions = HandshakeOptions(),
                 random: some RandomSource = SystemRandom(), handshakeDeadline: UInt64? = nil) {
         self.handshakeDeadline = handshakeDeadline
         do {
-            let handshake = try Handshake(role: role, key: key, options: options, random: random)
+            let handshake = try Handshake(role: role, candidateKeys: candidateKeys, options: options, random: random)
             self.handshake = handshake
             peerOutput = handshake.pendingOutput()
             state = .handshaking
+        } catch let error as HandshakeSetupError {
+            state = .ended(.setupRefused(error))
         } catch {
             state = .ended(.randomnessUnavailable)
         }
@@ -199,12 +217,19 @@ public final class SpipedSession {
 
     /// Plaintext from the application, sealed into packets in `out` (which
     /// needs ``sealedByteCount(forPlaintextByteCount:)`` bytes); returns the
-    /// bytes written. Seals nothing (returns 0) unless ``canSeal``.
+    /// bytes written. Seals nothing (returns 0) unless ``canSeal``. When the
+    /// packet counter is used up (2^64 packets) it seals nothing and the
+    /// session ends with ``SessionEnd/packetLimitReached``.
     public func seal(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
         guard let sealer, applicationInput == .open,
               out.count >= PacketLayout.sealedByteCount(forPlaintextByteCount: plaintext.count) else { return 0 }
+        let written = sealer.seal(plaintext, into: out)
+        if written == 0 && plaintext.count > 0 {
+            end(.packetLimitReached)
+            return 0
+        }
         bytesSealed &+= UInt64(plaintext.count)
-        return sealer.seal(plaintext, into: out)
+        return written
     }
 
     /// The peer's input ended (it half-closed or closed).
@@ -275,7 +300,7 @@ public final class SpipedSession {
             }
             return (used, 0)
         }
-        keyIndex = 0
+        keyIndex = handshake.verifiedKeyIndex
         if !peerOutput.isEmpty {
             // The reply goes out before the shared value is computed.
             state = .verified
@@ -305,7 +330,7 @@ public final class SpipedSession {
         let result = opener.openAvailable(input, into: plaintext)
         bytesOpened &+= UInt64(result.produced)
         if let failure = result.failure {
-            end(.packetRejected(failure))
+            end(failure == .packetLimitReached ? .packetLimitReached : .packetRejected(failure))
             return (input.count, result.produced)
         }
         return (result.consumed, result.produced)

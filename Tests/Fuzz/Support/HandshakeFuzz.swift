@@ -5,7 +5,8 @@
 // observable result is checked against HandshakeModel and PacketModel.
 //
 // Input layout:
-//   byte 0  flags: bit0 own fast (-f), bit1 own requirePFS (-g),
+//   byte 0  flags: bit0 own fast (-f), bit1 own requirePFS (-g) (both: the
+//           session must start ended with .setupRefused(.fastWithRequirePFS)),
 //           bit2 assist (pad the stream to 320 bytes and put the correct peer
 //           MAC in, so the fuzzer gets past the MAC), bit3 packet assist
 //           (when the handshake completes, each whole 1060-byte packet after
@@ -70,6 +71,12 @@ public enum HandshakeFuzz {
 
         let session = SpipedSession(role: role, key: HandshakeModel.key, options: options,
                                     random: ScriptedRandom(model.ownRandom))
+        if options.fast && options.requirePFS {
+            // -f with -g cannot work: the session must start ended, sending nothing.
+            fuzzCheck(session.state == .ended(.setupRefused(.fastWithRequirePFS)), "-f with -g started as \(session.state)")
+            fuzzCheck(session.takePeerOutput().isEmpty && !session.canSeal, "a refused session sends or seals")
+            return
+        }
         fuzzCheck(session.state == .handshaking, "new session in state \(session.state)")
         if seed & 0x80 != 0 { session.precompute() }
         let feeder = SessionFeeder(session)

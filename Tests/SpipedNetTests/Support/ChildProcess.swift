@@ -10,8 +10,9 @@ import Glibc
 #endif
 
 final class ChildProcess: @unchecked Sendable {
-    enum Input { case null, file(String) }
-    enum Output { case null, file(String) }
+    /// `.closed`: the child starts with that descriptor closed (a bare supervisor, `2>&-`).
+    enum Input { case null, file(String), closed }
+    enum Output { case null, file(String), closed }
 
     let pid: pid_t
     private var status: Int32?
@@ -24,11 +25,13 @@ final class ChildProcess: @unchecked Sendable {
         switch stdin {
         case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         case let .file(path): posix_spawn_file_actions_addopen(&actions, 0, path, O_RDONLY, 0)
+        case .closed: posix_spawn_file_actions_addclose(&actions, 0)
         }
         for (fd, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
             switch output {
             case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
             case let .file(path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            case .closed: posix_spawn_file_actions_addclose(&actions, fd)
             }
         }
         // The child gets only 0-2: without this, sockets and files other tests

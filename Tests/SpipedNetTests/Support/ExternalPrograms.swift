@@ -70,6 +70,17 @@ struct ExternalKit: Sendable {
     /// Redis server and its command-line tools.
     static let redis = ExternalKit(name: "Redis", packages: "redis-server redis-tools",
                                    programs: ["redis-server", "redis-cli", "redis-benchmark"])
+    /// nginx, a PROXY protocol receiver (`listen ... proxy_protocol`).
+    static let nginx = ExternalKit(name: "nginx", packages: "nginx", programs: ["nginx"])
+    /// HAProxy, a PROXY protocol receiver (`bind ... accept-proxy`).
+    static let haproxy = ExternalKit(name: "HAProxy", packages: "haproxy", programs: ["haproxy"])
+    /// The Prometheus server and promtool, for the metrics page.
+    static let prometheus = ExternalKit(name: "Prometheus", packages: "prometheus", programs: ["prometheus", "promtool"])
+    /// systemd's command-line socket activator.
+    static let socketActivate = ExternalKit(name: "systemd-socket-activate", packages: "systemd",
+                                            programs: ["systemd-socket-activate"])
+    /// The operator kits (PROXY receivers, Prometheus, socket activation).
+    static let operatorKits: [ExternalKit] = [.nginx, .haproxy, .prometheus, .socketActivate]
 }
 
 /// Where .ci/run put the static (`--static-swift-stdlib`) build of spiped and spipe.
