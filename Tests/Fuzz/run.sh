@@ -50,8 +50,10 @@ run_one() {
     local t=$1 dir="$scratch/$1"
     rm -rf "$dir"; mkdir -p "$dir/corpus" "$dir/crashes" "$dir/tmp"
     cp "$root/Tests/Fuzz/Corpus/$t/"* "$dir/corpus/"
-    # ASan: report leaks too; abort so libFuzzer keeps the input.
-    TMPDIR="$dir/tmp" ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+    # ASan: report leaks too; abort so libFuzzer keeps the input. No Swift
+    # backtracer: libFuzzer reports the crash, and the backtracer (which
+    # inherits the log's pipe) can hold the run up for its whole timeout.
+    TMPDIR="$dir/tmp" SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
     nice -n 10 "$bin/$t" "$dir/corpus" -max_total_time="$seconds" -max_len="$(max_len "$t")" \
         -artifact_prefix="$dir/crashes/" -print_final_stats=1 ${FUZZ_ARGS:-} >"$dir/log" 2>&1
     echo $? >"$dir/status"

@@ -1,5 +1,5 @@
 // libFuzzer target: the spiped and spipe command-line parsers
-// (parseSpipedArguments / parseSpipeArguments in SpipedNet/CLI).
+// (parseSpipedArguments / parseSpipeArguments in SpipedDaemon/CLI).
 //
 // Input layout: byte 0 bit0 selects spipe (else spiped); the rest is argv
 // without the program name, words separated by NUL bytes (argv cannot hold
@@ -8,7 +8,8 @@
 // Invariants: parsing is deterministic; a refusal has exit status 1 and a
 // non-empty message (a diagnostic whenever the usage is left out); an
 // accepted command line satisfies the reference's sanity checks (-e/-d, -k,
-// -s, -t given, not -f with -g, timeout > 0, -r only without -R); and the
+// -s, -t given, not -f with -g, timeout > 0, -r only without -R,
+// --idle-timeout finite and > 0, --connect-after-handshake only with -d); and the
 // accepted options, written back as a canonical command line, parse to the
 // same options (round trip).
 import SpipedFuzzSupport
@@ -46,6 +47,8 @@ func canonical(_ o: SpipedOptions) -> [String] {
     if o.useSyslog { argv.append("--syslog") }
     if o.logConnections { argv.append("--log-connections") }
     if let u = o.user { argv += ["-u", u] }
+    if o.targetConnect == .afterHandshake { argv.append("--connect-after-handshake") }
+    if let t = o.idleTimeout { argv += ["--idle-timeout", secondsText(t)] }
     return argv
 }
 
@@ -96,6 +99,8 @@ func runCommandLine(_ input: [UInt8]) {
             fuzzCheck(o.resolveInterval == 60 || !o.disableReresolution, "accepted -r with -R")
             fuzzCheck(o.effectiveResolveInterval == (o.disableReresolution ? nil : o.resolveInterval), "effectiveResolveInterval")
             fuzzCheck(o.pidfilePath == (o.pidfile ?? o.source + ".pid"), "pidfilePath")
+            fuzzCheck(o.idleTimeout.map { $0 > 0 && $0.isFinite } ?? true, "accepted --idle-timeout \(String(describing: o.idleTimeout))")
+            fuzzCheck(o.targetConnect == .immediately || o.mode == .decrypt, "accepted --connect-after-handshake with -e")
             let again = parseSpipedArguments(canonical(o))
             fuzzCheck(again == .success(o), "spiped round trip: \(argv) -> \(canonical(o)) -> \(again)")
         }

@@ -1,4 +1,5 @@
-// libFuzzer target: the key-file reader (SpipedProtocol/Key). The input,
+// libFuzzer target: the key-file reader (SpipedNet/Files, and SpipedKey's
+// in-memory init in SpipedProtocol/Key). The input,
 // repeated 1 + byte0 % 40 times (so files cross the reader's 64 KiB chunks),
 // is written to a scratch file and read back through every entry point:
 // SpipedKey(contentsOfFile:), SpipedKey(readingStandardInput:) with the file
@@ -13,6 +14,7 @@ import Glibc
 #endif
 import SpipedCrypto
 import SpipedFuzzSupport
+import SpipedNet
 import SpipedProtocol
 
 /// A per-process scratch file in $TMPDIR (run.sh points it at its scratch directory).

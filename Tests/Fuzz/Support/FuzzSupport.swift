@@ -1,6 +1,6 @@
 // Shared pieces of the libFuzzer targets: an invariant check that crashes
 // (so libFuzzer records the input), a deterministic RandomSource, the fixed
-// key and randomness of the first "pfs" transcript in
+// key and randomness of the first "pfs" and the "both-fast" transcripts in
 // Vectors/protocol/transcripts.txt (so the repository's transcripts are valid
 // seeds), fragmentation plans decided by the input, and exact-size copies
 // of input slices (so AddressSanitizer sees any read past a chunk).
@@ -51,6 +51,19 @@ public enum FuzzTranscript {
     public static let hC = fuzzHex("46e9d643efe5fe69451c22d435649a1386230c0e438fc9f1e553789990ab0195")
     public static let eS = fuzzHex("7889d1d2f2c78510119fdcc82ab26f6221093dc8193df32841f67ce35f64b7b8")
     public static let hS = fuzzHex("1502cfcca0cf0a0a43a310c1c076f715469dd4f0f2ec4a43ee7291737144ad5e")
+}
+
+/// The "MODE = both-fast" record of Vectors/protocol/transcripts.txt: both
+/// sides -f, so a session pair with its nonces needs no exponentiation and
+/// its packets are valid for the session data-path target.
+public enum FuzzFastTranscript {
+    public static let keyFile = fuzzHex("f1692f192cc36e32aa48af474c24ec835cc82477b7a0a61ff2b2831d963645a337a3ce65586c832f2be9a7e709a9250f05928ebfddb1f5433539049e0c81b2ce3bea016e05a278a7e138ee0e06f3dd0a11121bf11cdfb2555d895c37b24adfb021e87659")
+    public static let nonceC = fuzzHex("acf0bd99b0fc55ad4abc7187876dc9a95bc01f14aed819b9a3e33d872a1e09d4")
+    public static let nonceS = fuzzHex("58c0d79746f49d17d6fc22577d853cf09e13ea3821edb3ecfe344064b755e655")
+    public static let eC = fuzzHex("e6fd30ccd06e41261ea0cacf74b962899164864f8ad1cbcd681db0d720ded92c")
+    public static let hC = fuzzHex("15a0dee668591758ea2c08a1489c1253b1fc8198d03f04dbbba88b80c72662d4")
+    public static let eS = fuzzHex("921f8f3477e11f885171e573954bbccaf9c6d2b57b58b21f6e3fdcd7aff743a3")
+    public static let hS = fuzzHex("cb81a4348aa17b4b32ff9d5ebed2b093085adb933cb29ead15bcea35c8ac93fb")
 }
 
 /// A RandomSource that hands out a fixed script of bytes (then zeros).
