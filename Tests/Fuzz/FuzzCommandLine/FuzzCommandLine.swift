@@ -15,6 +15,7 @@
 import SpipedFuzzSupport
 import SpipedDaemon
 import SpipedNet
+import SpipedProtocol
 
 /// Splits the input into argv words.
 func words(_ bytes: ArraySlice<UInt8>) -> [String] {
@@ -49,6 +50,9 @@ func canonical(_ o: SpipedOptions) -> [String] {
     if let u = o.user { argv += ["-u", u] }
     if o.targetConnect == .afterHandshake { argv.append("--connect-after-handshake") }
     if let t = o.idleTimeout { argv += ["--idle-timeout", secondsText(t)] }
+    if let v = o.proxyProtocol { argv += ["--proxy-protocol", v.rawValue] }
+    if let m = o.metricsAddress { argv += ["--metrics", m] }
+    for file in o.acceptKeyFiles { argv += ["--accept-key", file] }
     return argv
 }
 
@@ -101,6 +105,9 @@ func runCommandLine(_ input: [UInt8]) {
             fuzzCheck(o.pidfilePath == (o.pidfile ?? o.source + ".pid"), "pidfilePath")
             fuzzCheck(o.idleTimeout.map { $0 > 0 && $0.isFinite } ?? true, "accepted --idle-timeout \(String(describing: o.idleTimeout))")
             fuzzCheck(o.targetConnect == .immediately || o.mode == .decrypt, "accepted --connect-after-handshake with -e")
+            fuzzCheck(o.acceptKeyFiles.isEmpty || o.mode == .decrypt, "accepted --accept-key with -e")
+            fuzzCheck(1 + o.acceptKeyFiles.count <= SpipedSession.maxCandidateKeys, "accepted too many keys")
+            fuzzCheck(!o.acceptKeyFiles.contains("-"), "accepted --accept-key -")
             let again = parseSpipedArguments(canonical(o))
             fuzzCheck(again == .success(o), "spiped round trip: \(argv) -> \(canonical(o)) -> \(again)")
         }
