@@ -19,26 +19,10 @@ package enum HangupSignal {
     /// Installs the SIGHUP handler once per process (from then on SIGHUP no
     /// longer ends the process). Returns the eventfd to watch (-1 if none).
     package static func install() -> Int32 {
-        let fd = TerminationSignal.descriptor   // initialise the global before the handler can run
         _ = count.load(ordering: .relaxed)
-        installed.withLock { done in
-            guard !done else { return }
-            done = true
-            var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in
-                HangupSignal.count.add(1, ordering: .sequentiallyConsistent)
-                let target = TerminationSignal.descriptor
-                if target >= 0 {
-                    let saved = errno
-                    var one: UInt64 = 1
-                    _ = write(target, &one, 8)
-                    errno = saved
-                }
-            }
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = SA_RESTART
-            _ = sigaction(SIGHUP, &action, nil)
+        return TerminationSignal.installOnce(SIGHUP, guardedBy: installed) { _ in
+            HangupSignal.count.add(1, ordering: .sequentiallyConsistent)
+            TerminationSignal.wakeWatchers()
         }
-        return fd
     }
 }

@@ -23,26 +23,39 @@ enum TerminationSignal {
     /// Installs the SIGTERM handler once per process. Returns the eventfd to
     /// watch (or -1 when none could be made; the counter still works).
     static func install() -> Int32 {
-        let fd = descriptor   // initialise the global before the handler can run
+        installOnce(SIGTERM, guardedBy: installed) { _ in
+            TerminationSignal.count.add(1, ordering: .sequentiallyConsistent)
+            TerminationSignal.wakeWatchers()
+        }
+    }
+
+    /// Wakes every loop watching `descriptor`. Async-signal-safe (write(2) on
+    /// an fd initialised before any handler was installed, errno kept), so
+    /// signal handlers call it.
+    static func wakeWatchers() {
+        let target = descriptor
+        guard target >= 0 else { return }
+        let saved = errno
+        var one: UInt64 = 1
+        _ = write(target, &one, 8)
+        errno = saved
+    }
+
+    /// Installs `handler` for `signal` the first time it is called with that
+    /// `installed` flag (SA_RESTART, empty mask). Returns `descriptor`,
+    /// initialised before the handler can run.
+    static func installOnce(_ signal: Int32, guardedBy installed: ForkSafeLock<Bool>,
+                            handler: @escaping @convention(c) (Int32) -> Void) -> Int32 {
+        let fd = descriptor
         _ = count.load(ordering: .relaxed)
         installed.withLock { done in
             guard !done else { return }
             done = true
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in
-                // Async-signal-safe: an atomic add and write(2) on an already-initialised fd.
-                TerminationSignal.count.add(1, ordering: .sequentiallyConsistent)
-                let target = TerminationSignal.descriptor
-                if target >= 0 {
-                    let saved = errno
-                    var one: UInt64 = 1
-                    _ = write(target, &one, 8)
-                    errno = saved
-                }
-            }
+            action.__sigaction_handler.sa_handler = handler
             sigemptyset(&action.sa_mask)
             action.sa_flags = SA_RESTART
-            _ = sigaction(SIGTERM, &action, nil)
+            _ = sigaction(signal, &action, nil)
         }
         return fd
     }
