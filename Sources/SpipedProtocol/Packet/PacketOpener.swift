@@ -15,7 +15,8 @@
 //   in the caller's input and decrypted straight into the caller's output;
 //   only a packet split across calls is gathered in one preallocated
 //   1060-byte buffer (at most one partial packet is ever held); the expected
-//   MACs of a batch go to a preallocated buffer, wiped after each batch.
+//   MACs of a batch go to stack scratch (512 bytes at most), wiped after
+//   each batch.
 // - Packet numbers are UInt64, starting at 0; after packet 2^64 - 1 the
 //   opener fails closed (`packetLimitReached`) rather than wrap to 0.
 //   Keys and buffer wiped on deinit.
@@ -39,8 +40,6 @@ package final class PacketOpener {
     private let partial: UnsafeMutableRawBufferPointer
     private var partialCount = 0
     private var failed = false
-    /// The expected MACs of one batch (``PacketLayout/maxMACBatch`` x 32 bytes).
-    private let expectedMACs: UnsafeMutableRawBufferPointer
 
     /// An opener with session keys E (AES-256) and H (HMAC-SHA256), 32 bytes
     /// each, expecting packet 0 first. ``Handshake/finish()`` makes these;
@@ -59,9 +58,6 @@ package final class PacketOpener {
         keyedMAC = HMACSHA256(key: macKey)
         partial = UnsafeMutableRawBufferPointer.allocate(byteCount: PacketLayout.packetByteCount, alignment: 16)
         partial.initializeMemory(as: UInt8.self, repeating: 0)
-        expectedMACs = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: PacketLayout.maxMACBatch * PacketLayout.macByteCount, alignment: 16)
-        expectedMACs.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     /// How many packets this opener has accepted so far.
@@ -111,30 +107,13 @@ package final class PacketOpener {
             let batch = min(PacketLayout.macBatch, available / PacketLayout.packetByteCount,
                             (out.count - produced) / PacketLayout.payloadCapacity)
             if partialCount == 0 && batch >= 2 {
-                // Whole packets in place: their MACs at once, then each packet
-                // in order exactly as alone (a verdict is only used once the
-                // packet before it has been accepted).
-                let first = UnsafeRawPointer(source + consumed)
-                PacketLayout.computeMACs(keyedMAC, count: batch, packets: first, firstPacketNumber: packetNumber,
-                                         into: expectedMACs.baseAddress.unsafelyUnwrapped,
-                                         codeStride: PacketLayout.macByteCount)
-                do throws(PacketError) {
-                    for i in 0..<batch {
-                        let packet = first + i * PacketLayout.packetByteCount
-                        let expected = UnsafeRawBufferPointer(rebasing: expectedMACs[(i * PacketLayout.macByteCount)...]
-                                                                .prefix(PacketLayout.macByteCount))
-                        let macOK = constantTimeEqual(expected,
-                                                      UnsafeRawBufferPointer(start: packet + PacketLayout.macOffset,
-                                                                             count: PacketLayout.macByteCount))
-                        consumed += PacketLayout.packetByteCount
-                        produced += try openVerified(packet, macOK: macOK, into: destination + produced)
-                    }
-                } catch {
-                    secureZero(expectedMACs)
+                let step = openBatch(UnsafeRawPointer(source + consumed), count: batch, into: destination + produced)
+                consumed += step.consumed
+                produced += step.produced
+                if let failure = step.failure {
                     fail()
-                    return (consumed, produced, error)
+                    return (consumed, produced, failure)
                 }
-                secureZero(UnsafeMutableRawBufferPointer(rebasing: expectedMACs.prefix(batch * PacketLayout.macByteCount)))
                 continue
             }
             let packet: UnsafeRawPointer
@@ -158,6 +137,38 @@ package final class PacketOpener {
             }
         }
         return (consumed, produced, nil)
+    }
+
+    /// Opens `count` (2...``PacketLayout/maxMACBatch``) whole packets lying
+    /// at `first`: their MACs at once, then each packet in order exactly as
+    /// alone (a verdict is only used once the packet before it has been
+    /// accepted). Stops at the first bad packet, which it reports.
+    private func openBatch(_ first: UnsafeRawPointer, count batch: Int, into output: UnsafeMutableRawPointer)
+        -> (consumed: Int, produced: Int, failure: PacketError?) {
+        withUnsafeTemporaryAllocation(byteCount: PacketLayout.maxMACBatch * PacketLayout.macByteCount,
+                                      alignment: 16) { expectedMACs in
+            defer { secureZero(UnsafeMutableRawBufferPointer(rebasing: expectedMACs.prefix(batch * PacketLayout.macByteCount))) }
+            PacketLayout.computeMACs(keyedMAC, count: batch, packets: first, firstPacketNumber: packetNumber,
+                                     into: expectedMACs.baseAddress.unsafelyUnwrapped,
+                                     codeStride: PacketLayout.macByteCount)
+            var consumed = 0
+            var produced = 0
+            do throws(PacketError) {
+                for i in 0..<batch {
+                    let packet = first + i * PacketLayout.packetByteCount
+                    let expected = UnsafeRawBufferPointer(rebasing: expectedMACs[(i * PacketLayout.macByteCount)...]
+                                                            .prefix(PacketLayout.macByteCount))
+                    let macOK = constantTimeEqual(expected,
+                                                  UnsafeRawBufferPointer(start: packet + PacketLayout.macOffset,
+                                                                         count: PacketLayout.macByteCount))
+                    consumed += PacketLayout.packetByteCount
+                    produced += try openVerified(packet, macOK: macOK, into: output + produced)
+                }
+            } catch {
+                return (consumed, produced, error)
+            }
+            return (consumed, produced, nil)
+        }
     }
 
     /// Whether the packet at `packet` carries the right MAC for the next
@@ -215,7 +226,5 @@ package final class PacketOpener {
         keyedMAC.wipe()
         secureZero(partial)
         partial.deallocate()
-        secureZero(expectedMACs)
-        expectedMACs.deallocate()
     }
 }
