@@ -57,6 +57,7 @@ let package = Package(
         .library(name: "SpipedProtocol", targets: ["SpipedProtocol"]),
         .library(name: "SpipedNet", targets: ["SpipedNet"]),
         .library(name: "SpipedDaemon", targets: ["SpipedDaemon"]),
+        .library(name: "Spiped", targets: ["Spiped"]),
         .executable(name: "spiped", targets: ["spiped"]),
         .executable(name: "spipe", targets: ["spipe"]),
     ],
@@ -84,6 +85,8 @@ let package = Package(
         // The programs around the engine: command line, start-up, daemonizing,
         // privileges, pidfile, key files.
         .target(name: "SpipedDaemon", dependencies: ["SpipedNet"]),
+        // The Swift API: async connections, listeners and in-process pipes (`import Spiped`).
+        .target(name: "Spiped", dependencies: ["SpipedNet", "SpipedProtocol"]),
         .executableTarget(name: "spiped", dependencies: ["SpipedDaemon"], exclude: ["spiped.1"]),
         .executableTarget(name: "spipe", dependencies: ["SpipedDaemon"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
@@ -94,5 +97,6 @@ let package = Package(
         .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto", "SpipedTestSupport"]),
         .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol", "SpipedTestSupport"]),
         .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet", "SpipedDaemon", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedTests", dependencies: ["Spiped", "SpipedCrypto", "SpipedTestSupport"]),
     ] + extraTargets
 )

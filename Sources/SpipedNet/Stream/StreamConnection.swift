@@ -247,7 +247,7 @@ package final class StreamConnection: LoopHandler, TimerTarget, @unchecked Senda
     }
 
     /// `getsockname`/`getpeername` as address text (`[1.2.3.4]:80`, `/path`).
-    static func address(of fd: Int32, peer: Bool) -> String {
+    package static func address(of fd: Int32, peer: Bool) -> String {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = withUnsafeMutablePointer(to: &storage) { p in
