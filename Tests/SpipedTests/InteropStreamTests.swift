@@ -6,7 +6,8 @@ import Spiped
 import SpipedCrypto
 import Testing
 
-@Suite("Spiped API interop", .serialized)
+extension SpipedAPITests {
+@Suite("Spiped API interop")
 struct InteropStreamTests {
     /// Each way through the C spiped with the default handshake.
     static let bigPayload = 50 * 1024 * 1024
@@ -116,4 +117,5 @@ struct InteropStreamTests {
         listener.close()
         await echo.value
     }
+}
 }

@@ -293,3 +293,65 @@ func echoAll(_ listener: SpipedListener) -> Task<Void, Never> {
         } catch {}
     }
 }
+
+/// The whole target runs one test at a time (descriptor and memory checks
+/// must not see another test's sockets); its suites are nested in this one.
+@Suite("Spiped API", .serialized)
+enum SpipedAPITests {}
+
+/// Descriptors of this process that are sockets belonging to the given
+/// endpoints: a TCP socket whose local or peer port is one of `ports`, or a
+/// Unix socket whose local or peer path is one of `paths`. Other tests'
+/// sockets (the whole package's tests share one process) never match.
+func socketsOpen(ports: [UInt16] = [], paths: [String] = []) -> Int {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return -1 }
+    var count = 0
+    for entry in entries {
+        guard let fd = Int32(entry) else { continue }
+        for peer in [false, true] {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let rc = withUnsafeMutablePointer(to: &storage) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+            }
+            guard rc == 0 else { continue }
+            var matched = false
+            switch Int32(storage.ss_family) {
+            case AF_INET:
+                let port = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
+                matched = ports.contains(port)
+            case AF_INET6:
+                let port = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } }
+                matched = ports.contains(port)
+            case AF_UNIX:
+                let path = withUnsafePointer(to: &storage) { p in
+                    p.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un in
+                        withUnsafeBytes(of: un.pointee.sun_path) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+                    }
+                }
+                matched = !path.isEmpty && paths.contains(path)
+            default:
+                break
+            }
+            if matched { count += 1; break }
+        }
+    }
+    return count
+}
+
+/// The port of `[host]:port` address text (0 for a Unix path).
+func port(of address: String) -> UInt16 {
+    guard !address.hasPrefix("/"), let colon = address.lastIndex(of: ":") else { return 0 }
+    return UInt16(address[address.index(after: colon)...]) ?? 0
+}
+
+/// Waits (up to 2 s) until at most `expected` sockets of the given endpoints
+/// are open (the test's own, like a listener); returns how many are.
+func settledSockets(ports: [UInt16] = [], paths: [String] = [], expected: Int = 0) async -> Int {
+    var count = socketsOpen(ports: ports, paths: paths)
+    for _ in 0..<200 where count > expected {
+        try? await Task.sleep(nanoseconds: 10_000_000)
+        count = socketsOpen(ports: ports, paths: paths)
+    }
+    return count
+}
