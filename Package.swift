@@ -60,6 +60,7 @@ let package = Package(
         .library(name: "Spiped", targets: ["Spiped"]),
         .executable(name: "spiped", targets: ["spiped"]),
         .executable(name: "spipe", targets: ["spipe"]),
+        .executable(name: "spiped-lib-bench", targets: ["spiped-lib-bench"]),
     ],
     targets: [
         // Hardware kernels (AES-NI, SHA-NI): raw functions only, no policy.
@@ -91,6 +92,8 @@ let package = Package(
         .executableTarget(name: "spipe", dependencies: ["SpipedDaemon"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
                           path: "Benchmarks/CryptoBench"),
+        // The Spiped library against the C spiped pair (README "Swift API" benchmark).
+        .executableTarget(name: "spiped-lib-bench", dependencies: ["Spiped"], path: "Benchmarks/LibraryBench"),
         // Helpers every test target shares: hex, the seeded generator, scripted
         // randomness, the Vectors/ folder, a joinable thread.
         .target(name: "SpipedTestSupport", dependencies: ["SpipedCrypto"], path: "Tests/SpipedTestSupport"),
