@@ -92,6 +92,10 @@ struct TeardownTests {
         let connections = try await (0..<5).asyncMap { _ in
             try await SpipedConnection.connect(to: listener.address, key: scratch.key)
         }
+        // Our client is done once it verified the server; the server may still be
+        // finishing its side (closing now would drop it): wait for all five.
+        for _ in 0..<200 where listener.acceptedCount < 5 { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(listener.acceptedCount == 5)
         listener.close()
         await server.value   // the sequence ended
         #expect(!FileManager.default.fileExists(atPath: scratch.path("live.sock")))
