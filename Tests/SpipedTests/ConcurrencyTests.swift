@@ -83,7 +83,11 @@ struct ConcurrencyTests {
         #expect(written < 32 * 1024 * 1024, "the writer did not suspend: \(written) bytes accepted")
         #expect(connection.peakBufferedByteCount <= limit + 128 * 1024,
                 "buffered \(connection.peakBufferedByteCount) bytes, bound \(limit) + one chunk")
-        #expect(rssAfter - rssBefore < 48 * 1024 * 1024, "RSS grew by \(rssAfter - rssBefore) bytes")
+        // VmRSS is the whole process's, and the package's other test targets run in
+        // the same process alongside: the bound is loose but still far below the
+        // 256 MB of sealed packets an unbounded writer would have queued by now.
+        // (Run alone, it grows by well under 1 MB; see the printed line.)
+        #expect(rssAfter - rssBefore < 128 * 1024 * 1024, "RSS grew by \(rssAfter - rssBefore) bytes")
         print("back-pressure: \(written) bytes accepted in 1 s, peak buffered \(connection.peakBufferedByteCount), RSS +\((rssAfter - rssBefore) / 1024) KiB")
         connection.close()
         await #expect(throws: SpipedError.closed) { try await writer.value }
