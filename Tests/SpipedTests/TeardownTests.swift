@@ -161,6 +161,39 @@ struct TeardownTests {
         pfs.close()
     }
 
+    @Test("options and overloads: bind address, buffer writes, one read at a time")
+    func optionsAndOverloads() async throws {
+        let scratch = LibraryScratch()
+        let listener = try await SpipedListener.bind(to: "[127.0.0.1]:0", key: scratch.key)
+        let server = echoAll(listener)
+        let connection = try await SpipedConnection.connect(to: listener.address, key: scratch.key,
+                                                            options: .init(bindAddress: "127.0.0.1", keepAlive: false))
+        #expect(connection.localAddress.hasPrefix("[127.0.0.1]:"))
+        #expect(connection.remoteAddress == listener.address)
+        let bytes: [UInt8] = [1, 2, 3, 4]
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        raw.copyBytes(from: bytes)
+        try await connection.write(UnsafeRawBufferPointer(raw))   // copied before the call suspends
+        raw.deallocate()
+        try await connection.write(bytes[2...])
+        var got: [UInt8] = []
+        while got.count < 6, let chunk = try await connection.read() { got += chunk }
+        #expect(got == [1, 2, 3, 4, 3, 4])
+        // A second read while one waits is refused, not interleaved.
+        let first = Task { try await connection.read() }
+        try await Task.sleep(nanoseconds: 50_000_000)
+        await #expect(throws: SpipedError.concurrentOperation("read")) { _ = try await connection.read() }
+        try await connection.write([9])
+        #expect(try await first.value == [9])
+        await #expect(throws: SpipedError.invalidAddress("Error parsing IP address: nonsense")) {
+            _ = try await SpipedConnection.connect(to: listener.address, key: scratch.key,
+                                                   options: .init(bindAddress: "[nonsense]"))
+        }
+        connection.close()
+        listener.close()
+        await server.value
+    }
+
     @Test("an in-process pipe (SpipedPipe) decrypts for our client and stops on request")
     func pipe() async throws {
         let scratch = LibraryScratch()
