@@ -57,8 +57,10 @@ let package = Package(
         .library(name: "SpipedProtocol", targets: ["SpipedProtocol"]),
         .library(name: "SpipedNet", targets: ["SpipedNet"]),
         .library(name: "SpipedDaemon", targets: ["SpipedDaemon"]),
+        .library(name: "Spiped", targets: ["Spiped"]),
         .executable(name: "spiped", targets: ["spiped"]),
         .executable(name: "spipe", targets: ["spipe"]),
+        .executable(name: "spiped-lib-bench", targets: ["spiped-lib-bench"]),
     ],
     targets: [
         // Hardware kernels (AES-NI, SHA-NI): raw functions only, no policy.
@@ -84,15 +86,20 @@ let package = Package(
         // The programs around the engine: command line, start-up, daemonizing,
         // privileges, pidfile, key files.
         .target(name: "SpipedDaemon", dependencies: ["SpipedNet"]),
+        // The Swift API: async connections, listeners and in-process pipes (`import Spiped`).
+        .target(name: "Spiped", dependencies: ["SpipedNet", "SpipedProtocol"]),
         .executableTarget(name: "spiped", dependencies: ["SpipedDaemon"], exclude: ["spiped.1"]),
         .executableTarget(name: "spipe", dependencies: ["SpipedDaemon"], exclude: ["spipe.1"]),
         .executableTarget(name: "spiped-bench", dependencies: ["SpipedCrypto", "SpipedProtocol"],
                           path: "Benchmarks/CryptoBench"),
+        // The Spiped library against the C spiped pair (README "Swift API" benchmark).
+        .executableTarget(name: "spiped-lib-bench", dependencies: ["Spiped"], path: "Benchmarks/LibraryBench"),
         // Helpers every test target shares: hex, the seeded generator, scripted
         // randomness, the Vectors/ folder, a joinable thread.
         .target(name: "SpipedTestSupport", dependencies: ["SpipedCrypto"], path: "Tests/SpipedTestSupport"),
         .testTarget(name: "SpipedCryptoTests", dependencies: ["SpipedCrypto", "SpipedTestSupport"]),
         .testTarget(name: "SpipedProtocolTests", dependencies: ["SpipedProtocol", "SpipedTestSupport"]),
         .testTarget(name: "SpipedNetTests", dependencies: ["SpipedNet", "SpipedDaemon", "SpipedTestSupport"]),
+        .testTarget(name: "SpipedTests", dependencies: ["Spiped", "SpipedCrypto", "SpipedTestSupport"]),
     ] + extraTargets
 )

@@ -17,6 +17,10 @@ public final class ProxyEngine: @unchecked Sendable {
 
     /// Called once, on the thread running `run()`, when the engine is accepting.
     public var onReady: (@Sendable () -> Void)?
+    /// Whether SIGTERM stops this engine (the daemons). An engine inside an
+    /// application (the library's SpipedPipe) leaves the signal alone: it
+    /// installs no handler and stops only on `requestShutdown()`.
+    package var handlesTerminationSignal = true
 
     private let listener: Int32
     private let core: EngineCore
@@ -83,8 +87,8 @@ public final class ProxyEngine: @unchecked Sendable {
     public func run() -> Int32 {
         guard !started.exchange(true, ordering: .sequentiallyConsistent) else { return 1 }
         SocketCalls.ignoreSIGPIPE()
-        let signalBaseline = TerminationSignal.count.load(ordering: .sequentiallyConsistent)
-        let signalFD = TerminationSignal.install()
+        let signalBaseline = handlesTerminationSignal ? TerminationSignal.count.load(ordering: .sequentiallyConsistent) : Int.max
+        let signalFD = handlesTerminationSignal ? TerminationSignal.install() : -1
         // Any SIGHUP since the handler went in (the launcher installs it before
         // it reads the keys) means the files may have changed: reload once.
         if core.configuration.reloadKeys != nil { _ = HangupSignal.install() }

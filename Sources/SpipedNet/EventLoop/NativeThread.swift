@@ -33,6 +33,14 @@ final class NativeThread {
         handle = thread
     }
 
+    /// Lets the thread finish on its own (its resources are released when it
+    /// does); it can no longer be joined.
+    func detach() {
+        guard let thread = handle else { return }
+        handle = nil
+        _ = pthread_detach(thread)
+    }
+
     /// Waits for the thread to finish.
     func join() {
         guard let thread = handle else { return }

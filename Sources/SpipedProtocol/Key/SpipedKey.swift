@@ -38,8 +38,6 @@ public struct SpipedKey: Sendable {
         isShort = keyFileBytes.count < 32
     }
 
-    /// Gives `body` read access to K (32 bytes). The bytes are secret: do not
-    /// copy them out of the closure unless you wipe the copy.
     /// K from a key file read in pieces by the I/O layer (which owns file
     /// access): `read` calls `update` with each piece, in order, and returns
     /// the total byte count. The hasher's state is wiped either way.
@@ -53,6 +51,8 @@ public struct SpipedKey: Sendable {
         isShort = total < 32
     }
 
+    /// Gives `body` read access to K (32 bytes). The bytes are secret: do not
+    /// copy them out of the closure unless you wipe the copy.
     public func withUnsafeKeyBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try storage.withBytes(body)
     }
