@@ -47,7 +47,7 @@ extension SHA256 {
             let words = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: UInt32.self)
             switch implementation {
             case .hardware: SHA256Hardware.compress(state: words, blocks: blocks, blockCount: blockCount)
-            case .avx2: compressAVX2(state: words, blocks: blocks, blockCount: blockCount)
+            case .avx2: AVX2Lanes.sha256Compress(state: words, blocks: blocks, blockCount: blockCount)
             case .portable: compressPortable(state: words, blocks: blocks, blockCount: blockCount)
             }
         }
@@ -86,16 +86,3 @@ extension SHA256 {
     }
 }
 
-extension SHA256 {
-    /// The AVX2/BMI2 kernel with its 64-byte W + K ring on this stack
-    /// frame, wiped afterwards (it holds message words).
-    @inline(never)
-    static func compressAVX2(state: UnsafeMutablePointer<UInt32>, blocks: UnsafeRawPointer, blockCount: Int) {
-        var ring: BlockStorage = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &ring) { scratch in
-            AVX2Lanes.sha256Compress(state: state, blocks: blocks, blockCount: blockCount,
-                                     ring: scratch.baseAddress.unsafelyUnwrapped)
-        }
-        secureZeroValue(&ring)
-    }
-}
