@@ -21,6 +21,8 @@ import SpipedCryptoKernels
 internal import Glibc
 #elseif canImport(Musl)
 internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
 #endif
 
 private typealias YMM = SIMD4<Int64>                // __m256i
@@ -118,8 +120,10 @@ private struct Schedule {
 @inline(__always) private func opaqueZero(_ p: UnsafeMutableRawPointer, _ count: Int) {
     #if canImport(Glibc) || canImport(Musl)
     explicit_bzero(p, count)
+    #elseif canImport(Darwin)
+    _ = memset_s(p, count, 0, count)
     #else
-    p.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+    p.initializeMemory(as: UInt8.self, repeating: 0, count: count)   // best effort
     #endif
 }
 
