@@ -6,8 +6,8 @@
 // through a pointer it reloads from the stack every round and computes 16
 // schedule words in a burst; here each constant is an immediate operand and
 // the schedule work sits between the rounds. Only the scalar portable code
-// uses it: for the vector lanes the looped form's smaller code fits the
-// micro-op cache (three instantiations per HMAC kernel).
+// uses it: for the AVX2 lanes' body blocks it measured slower than the
+// looped form (likely the code size: the kernel nearly doubled).
 //
 // Guarantees: the same result as `sha256Compress`; constant-time (straight
 // line, no data-dependent branch or index; only `blockCount` is a loop
