@@ -16,7 +16,8 @@ let hwFlags: [String] = portableOnly ? [] : ["-Xcc", "-maes", "-Xcc", "-msha", "
 // The AVX-512 IFMA bignum kernel gets its own module and flags, so no AES/SHA code is ever compiled for AVX-512.
 let hwBigNumFlags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f", "-Xcc", "-mavx512ifma"]
 // The multi-buffer lane kernels: one module per vector width, each compiled for its own extension only.
-let hwAVX2Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx2"]
+// BMI1/BMI2 as well, for the single-message SHA-256 rounds (RORX, ANDN); every AVX2 CPU detection accepts has them.
+let hwAVX2Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2"]
 let hwAVX512Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f"]
 #else
 let hwFlags: [String] = []

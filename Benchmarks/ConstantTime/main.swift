@@ -43,6 +43,8 @@ let catalog: [Entry] = [
         try MACCompareTarget(kind: .constantTime, fixedClass: .equal, batch: 8, chunkSize: $0) },
     entry("mac-early-exit", 1_000_000, chunk: 10_000, "CONTROL: early-exit byte compare (must leak)") {
         try MACCompareTarget(kind: .earlyExit, fixedClass: .lastByteDiffers, batch: 8, chunkSize: $0) },
+    entry("sha256", 2_000_000, chunk: 10_000, "SHA256 of a 128-byte message, selected implementation (\(SHA256.preferredImplementation))") {
+        try SHA256Target(chunkSize: $0) },
     entry("aes-ct", 10_000_000, chunk: 10_000, "AES256ConstantTime.encryptBlock (bitsliced)") {
         try AESTarget(name: "aes-ct", expectation: .noLeak, evict: false, chunkSize: $0) { AES256ConstantTime(key: $0) } },
     entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (wide bitsliced passes)") {

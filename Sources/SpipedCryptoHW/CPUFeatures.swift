@@ -42,7 +42,7 @@ public enum HardwareFeatures {
     public static var aes: Bool { detected.aes }
     /// The SHA extensions plus the SSSE3 and SSE4.1 the SHA kernel also uses.
     public static var sha: Bool { detected.sha }
-    /// AVX2, enabled by the OS.
+    /// AVX2 enabled by the OS, with BMI1 and BMI2 (the AVX2 module uses all three).
     public static var avx2: Bool { detected.avx2 }
     /// AVX-512F, enabled by the OS.
     public static var avx512: Bool { detected.avx512 }
@@ -64,7 +64,9 @@ public enum HardwareFeatures {
         guard __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 else { return found }
         found.sha = base && ebx & (1 << 29) != 0
         let active = osEnabledLeaf7EBX() & ebx
-        found.avx2 = active & (1 << 5) != 0
+        // The AVX2 module is also compiled with -mbmi -mbmi2 (EBX bits 3 and 8,
+        // plain instructions that need no OS support), so AVX2 counts only with both.
+        found.avx2 = active & (1 << 5) != 0 && ebx & (1 << 3) != 0 && ebx & (1 << 8) != 0
         found.avx512 = active & (1 << 16) != 0
         found.ifma = found.avx512 && active & (1 << 21) != 0
         #endif

@@ -14,7 +14,7 @@ extension SHA256 {
     /// chaining state `state` (H0...H7). Constant-time in the data.
     static func compressPortable(state: UnsafeMutablePointer<UInt32>, blocks: UnsafeRawPointer, blockCount: Int) {
         var s = SHA256State<UInt32>(broadcast: state)
-        sha256Compress(&s, blockCount: blockCount) { block, t in
+        sha256CompressUnrolled(&s, blockCount: blockCount) { block, t in
             UInt32(bigEndian: blocks.loadUnaligned(fromByteOffset: block &* 64 &+ t &* 4, as: UInt32.self))
         }
         state[0] = s.h0; state[1] = s.h1; state[2] = s.h2; state[3] = s.h3

@@ -1,16 +1,23 @@
 // Choosing the SHA-256 block function at run time: the CPU's SHA extensions
-// (SHA256Hardware) when present, the portable Swift code otherwise.
+// (SHA256Hardware) when present, else scalar rounds with RORX/ANDN and a
+// vector message schedule on AVX2 CPUs (SpipedCryptoHWAVX2), else the
+// portable Swift code.
 //
 // Guarantees: the choice is per value and made at init; a request for an
 // implementation this machine cannot run yields the portable one, never a
 // crash. Every call hands the chosen block function all whole blocks at
 // once (one dispatch per update, not per block).
 
+import SpipedCryptoHWAVX2
+
 extension SHA256 {
     /// The SHA-256 block functions this type can use.
     public enum Implementation: CaseIterable, Sendable {
         /// The CPU's SHA extensions (x86 SHA-NI); constant-time.
         case hardware
+        /// Scalar rounds with BMI1/BMI2 beside an XMM message schedule, on
+        /// CPUs with AVX2 (SpipedCryptoHWAVX2); constant-time.
+        case avx2
         /// Portable Swift; constant-time.
         case portable
     }
@@ -20,13 +27,15 @@ extension SHA256 {
     public static func isAvailable(_ implementation: Implementation) -> Bool {
         switch implementation {
         case .hardware: return SHA256Hardware.isSupported
+        case .avx2: return CryptoBackends.current.features.contains(.avx2)
         case .portable: return true
         }
     }
 
     /// The implementation ``init()`` uses: hardware when available, else
-    /// portable, as resolved once by ``CryptoBackends`` (`SPIPED_SHA256=portable`
-    /// and `SPIPED_DISABLE=shani` give portable).
+    /// avx2, else portable, as resolved once by ``CryptoBackends``
+    /// (`SPIPED_SHA256=portable` gives portable, `SPIPED_DISABLE=shani` avx2
+    /// where the CPU has it, `SPIPED_DISABLE=shani,avx2` portable).
     public static var preferredImplementation: Implementation { CryptoBackends.current.sha256 }
 
     /// Compresses `blockCount` whole blocks at `blocks` into `state`.
@@ -38,6 +47,7 @@ extension SHA256 {
             let words = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: UInt32.self)
             switch implementation {
             case .hardware: SHA256Hardware.compress(state: words, blocks: blocks, blockCount: blockCount)
+            case .avx2: AVX2Lanes.sha256Compress(state: words, blocks: blocks, blockCount: blockCount)
             case .portable: compressPortable(state: words, blocks: blocks, blockCount: blockCount)
             }
         }
@@ -45,7 +55,7 @@ extension SHA256 {
 
     /// Compresses two independent block sequences of `blockCount` blocks
     /// each, into their own states. The hardware kernel interleaves them
-    /// (SHANI.compress2); the portable code runs them one after the other.
+    /// (SHANI.compress2); the others run them one after the other.
     @inline(__always)
     static func compress2(_ stateA: inout ChainingState, blocks blocksA: UnsafeRawPointer,
                           _ stateB: inout ChainingState, blocks blocksB: UnsafeRawPointer,
@@ -60,9 +70,9 @@ extension SHA256 {
                                              blocksB: blocksB, blockCount: blockCount)
                 }
             }
-        case .portable:
-            compress(&stateA, blocks: blocksA, blockCount: blockCount, .portable)
-            compress(&stateB, blocks: blocksB, blockCount: blockCount, .portable)
+        case .avx2, .portable:
+            compress(&stateA, blocks: blocksA, blockCount: blockCount, implementation)
+            compress(&stateB, blocks: blocksB, blockCount: blockCount, implementation)
         }
     }
 
@@ -75,3 +85,4 @@ extension SHA256 {
         }
     }
 }
+

@@ -116,8 +116,9 @@ package struct CryptoBackendSelection: Sendable, Equatable {
 
         bitslicedAESWidth = features.contains(.avx512) ? .avx512 : features.contains(.avx2) ? .avx2 : .simd2
 
-        let shaHardware = features.contains(.shani) && environment("SPIPED_SHA256") != "portable"
-        sha256 = shaHardware ? .hardware : .portable
+        let portableSHA = environment("SPIPED_SHA256") == "portable"
+        let shaHardware = features.contains(.shani) && !portableSHA
+        sha256 = shaHardware ? .hardware : features.contains(.avx2) && !portableSHA ? .avx2 : .portable
         macLanes = HMACSHA256.Lanes.allCases.first { lanes in
             switch lanes {
             case .shaniPairs: return shaHardware
@@ -205,6 +206,7 @@ extension SHA256.Implementation {
     package var backendName: String {
         switch self {
         case .hardware: return "shani"
+        case .avx2: return "avx2-bmi2"
         case .portable: return "portable"
         }
     }

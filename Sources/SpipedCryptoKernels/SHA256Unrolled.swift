@@ -1,0 +1,145 @@
+// The SHA-256 compression of SHA256Rounds.swift with all 64 rounds written
+// out, each round constant a literal (generated from FIPS 180-4 section
+// 4.2.2; the table in SHA256Rounds.swift is the reference) and each message
+// schedule word computed just before the round that first uses it. Why, for
+// one message in general-purpose registers: the looped form addresses K
+// through a pointer it reloads from the stack every round and computes 16
+// schedule words in a burst; here each constant is an immediate operand and
+// the schedule work sits between the rounds. Only the scalar portable code
+// uses it: for the AVX2 lanes' body blocks it measured slower than the
+// looped form (likely the code size: the kernel nearly doubled).
+//
+// Guarantees: the same result as `sha256Compress`; constant-time (straight
+// line, no data-dependent branch or index; only `blockCount` is a loop
+// bound); no allocation.
+
+/// Compresses `blockCount` blocks into `state`; `word(block, t)` gives W[t]
+/// (t = 0...15) of block `block`, called in order at the start of each block.
+@inlinable @inline(__always)
+public func sha256CompressUnrolled<W: SHA256Word>(_ state: inout SHA256State<W>, blockCount: Int,
+                                                 word: (_ block: Int, _ t: Int) -> W) {
+    var s = state
+    for block in 0..<blockCount {
+        var w0 = word(block, 0), w1 = word(block, 1), w2 = word(block, 2), w3 = word(block, 3)
+        var w4 = word(block, 4), w5 = word(block, 5), w6 = word(block, 6), w7 = word(block, 7)
+        var w8 = word(block, 8), w9 = word(block, 9), w10 = word(block, 10), w11 = word(block, 11)
+        var w12 = word(block, 12), w13 = word(block, 13), w14 = word(block, 14), w15 = word(block, 15)
+        var a = s.h0, b = s.h1, c = s.h2, d = s.h3, e = s.h4, f = s.h5, g = s.h6, h = s.h7
+        var bc = b ^ c
+        sha256Round(a, b, c, &d, e, f, g, &h, 0x428a2f98, w0, &bc)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0x71374491, w1, &bc)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcf, w2, &bc)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5, w3, &bc)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x3956c25b, w4, &bc)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0x59f111f1, w5, &bc)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x923f82a4, w6, &bc)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5, w7, &bc)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0xd807aa98, w8, &bc)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0x12835b01, w9, &bc)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0x243185be, w10, &bc)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0x550c7dc3, w11, &bc)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x72be5d74, w12, &bc)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0x80deb1fe, w13, &bc)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7, w14, &bc)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0xc19bf174, w15, &bc)
+        w0 = w0 &+ smallSigma1(w14) &+ w9 &+ smallSigma0(w1)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0xe49b69c1, w0, &bc)
+        w1 = w1 &+ smallSigma1(w15) &+ w10 &+ smallSigma0(w2)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0xefbe4786, w1, &bc)
+        w2 = w2 &+ smallSigma1(w0) &+ w11 &+ smallSigma0(w3)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6, w2, &bc)
+        w3 = w3 &+ smallSigma1(w1) &+ w12 &+ smallSigma0(w4)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0x240ca1cc, w3, &bc)
+        w4 = w4 &+ smallSigma1(w2) &+ w13 &+ smallSigma0(w5)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x2de92c6f, w4, &bc)
+        w5 = w5 &+ smallSigma1(w3) &+ w14 &+ smallSigma0(w6)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0x4a7484aa, w5, &bc)
+        w6 = w6 &+ smallSigma1(w4) &+ w15 &+ smallSigma0(w7)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dc, w6, &bc)
+        w7 = w7 &+ smallSigma1(w5) &+ w0 &+ smallSigma0(w8)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0x76f988da, w7, &bc)
+        w8 = w8 &+ smallSigma1(w6) &+ w1 &+ smallSigma0(w9)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0x983e5152, w8, &bc)
+        w9 = w9 &+ smallSigma1(w7) &+ w2 &+ smallSigma0(w10)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0xa831c66d, w9, &bc)
+        w10 = w10 &+ smallSigma1(w8) &+ w3 &+ smallSigma0(w11)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0xb00327c8, w10, &bc)
+        w11 = w11 &+ smallSigma1(w9) &+ w4 &+ smallSigma0(w12)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0xbf597fc7, w11, &bc)
+        w12 = w12 &+ smallSigma1(w10) &+ w5 &+ smallSigma0(w13)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3, w12, &bc)
+        w13 = w13 &+ smallSigma1(w11) &+ w6 &+ smallSigma0(w14)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0xd5a79147, w13, &bc)
+        w14 = w14 &+ smallSigma1(w12) &+ w7 &+ smallSigma0(w15)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x06ca6351, w14, &bc)
+        w15 = w15 &+ smallSigma1(w13) &+ w8 &+ smallSigma0(w0)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0x14292967, w15, &bc)
+        w0 = w0 &+ smallSigma1(w14) &+ w9 &+ smallSigma0(w1)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0x27b70a85, w0, &bc)
+        w1 = w1 &+ smallSigma1(w15) &+ w10 &+ smallSigma0(w2)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0x2e1b2138, w1, &bc)
+        w2 = w2 &+ smallSigma1(w0) &+ w11 &+ smallSigma0(w3)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfc, w2, &bc)
+        w3 = w3 &+ smallSigma1(w1) &+ w12 &+ smallSigma0(w4)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0x53380d13, w3, &bc)
+        w4 = w4 &+ smallSigma1(w2) &+ w13 &+ smallSigma0(w5)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x650a7354, w4, &bc)
+        w5 = w5 &+ smallSigma1(w3) &+ w14 &+ smallSigma0(w6)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0x766a0abb, w5, &bc)
+        w6 = w6 &+ smallSigma1(w4) &+ w15 &+ smallSigma0(w7)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x81c2c92e, w6, &bc)
+        w7 = w7 &+ smallSigma1(w5) &+ w0 &+ smallSigma0(w8)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0x92722c85, w7, &bc)
+        w8 = w8 &+ smallSigma1(w6) &+ w1 &+ smallSigma0(w9)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1, w8, &bc)
+        w9 = w9 &+ smallSigma1(w7) &+ w2 &+ smallSigma0(w10)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0xa81a664b, w9, &bc)
+        w10 = w10 &+ smallSigma1(w8) &+ w3 &+ smallSigma0(w11)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0xc24b8b70, w10, &bc)
+        w11 = w11 &+ smallSigma1(w9) &+ w4 &+ smallSigma0(w12)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0xc76c51a3, w11, &bc)
+        w12 = w12 &+ smallSigma1(w10) &+ w5 &+ smallSigma0(w13)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0xd192e819, w12, &bc)
+        w13 = w13 &+ smallSigma1(w11) &+ w6 &+ smallSigma0(w14)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0xd6990624, w13, &bc)
+        w14 = w14 &+ smallSigma1(w12) &+ w7 &+ smallSigma0(w15)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0xf40e3585, w14, &bc)
+        w15 = w15 &+ smallSigma1(w13) &+ w8 &+ smallSigma0(w0)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0x106aa070, w15, &bc)
+        w0 = w0 &+ smallSigma1(w14) &+ w9 &+ smallSigma0(w1)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0x19a4c116, w0, &bc)
+        w1 = w1 &+ smallSigma1(w15) &+ w10 &+ smallSigma0(w2)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0x1e376c08, w1, &bc)
+        w2 = w2 &+ smallSigma1(w0) &+ w11 &+ smallSigma0(w3)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0x2748774c, w2, &bc)
+        w3 = w3 &+ smallSigma1(w1) &+ w12 &+ smallSigma0(w4)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5, w3, &bc)
+        w4 = w4 &+ smallSigma1(w2) &+ w13 &+ smallSigma0(w5)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x391c0cb3, w4, &bc)
+        w5 = w5 &+ smallSigma1(w3) &+ w14 &+ smallSigma0(w6)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4a, w5, &bc)
+        w6 = w6 &+ smallSigma1(w4) &+ w15 &+ smallSigma0(w7)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0x5b9cca4f, w6, &bc)
+        w7 = w7 &+ smallSigma1(w5) &+ w0 &+ smallSigma0(w8)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0x682e6ff3, w7, &bc)
+        w8 = w8 &+ smallSigma1(w6) &+ w1 &+ smallSigma0(w9)
+        sha256Round(a, b, c, &d, e, f, g, &h, 0x748f82ee, w8, &bc)
+        w9 = w9 &+ smallSigma1(w7) &+ w2 &+ smallSigma0(w10)
+        sha256Round(h, a, b, &c, d, e, f, &g, 0x78a5636f, w9, &bc)
+        w10 = w10 &+ smallSigma1(w8) &+ w3 &+ smallSigma0(w11)
+        sha256Round(g, h, a, &b, c, d, e, &f, 0x84c87814, w10, &bc)
+        w11 = w11 &+ smallSigma1(w9) &+ w4 &+ smallSigma0(w12)
+        sha256Round(f, g, h, &a, b, c, d, &e, 0x8cc70208, w11, &bc)
+        w12 = w12 &+ smallSigma1(w10) &+ w5 &+ smallSigma0(w13)
+        sha256Round(e, f, g, &h, a, b, c, &d, 0x90befffa, w12, &bc)
+        w13 = w13 &+ smallSigma1(w11) &+ w6 &+ smallSigma0(w14)
+        sha256Round(d, e, f, &g, h, a, b, &c, 0xa4506ceb, w13, &bc)
+        w14 = w14 &+ smallSigma1(w12) &+ w7 &+ smallSigma0(w15)
+        sha256Round(c, d, e, &f, g, h, a, &b, 0xbef9a3f7, w14, &bc)
+        w15 = w15 &+ smallSigma1(w13) &+ w8 &+ smallSigma0(w0)
+        sha256Round(b, c, d, &e, f, g, h, &a, 0xc67178f2, w15, &bc)
+        s.h0 = s.h0 &+ a; s.h1 = s.h1 &+ b; s.h2 = s.h2 &+ c; s.h3 = s.h3 &+ d
+        s.h4 = s.h4 &+ e; s.h5 = s.h5 &+ f; s.h6 = s.h6 &+ g; s.h7 = s.h7 &+ h
+    }
+    state = s
+}
