@@ -33,6 +33,19 @@ final class TestServer: @unchecked Sendable {
     /// Bytes received over all connections.
     var bytesReceived: Int { lock.withLock { _bytesReceived } }
 
+    /// Waits until at least `count` bytes were received over all connections
+    /// (each connection is served by its own thread, so bytes a daemon wrote
+    /// may still be on their way after another connection's round trip) or
+    /// `timeout` seconds passed; returns the count then.
+    func bytesReceived(atLeast count: Int, timeout: Double = 5) -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let received = bytesReceived
+            if received >= count || Date() >= deadline { return received }
+            usleep(5_000)
+        }
+    }
+
     /// Listens on a loopback TCP port (IPv4, or IPv6 ::1).
     convenience init(_ behaviour: Behaviour, ipv6: Bool = false) {
         let port = TestSockets.freePort(ipv6: ipv6)
