@@ -24,7 +24,7 @@ extension ProcessTests {
             let daemon = try #require(RunningDaemon(.ours, mode: "-d", source: source, target: echo.text, key: scratch.key,
                                                     extra: ["-o", "2"] + extra, scratch: scratch))
             let inputPath = scratch.path("input-\(UUID().uuidString)")
-            FileManager.default.createFile(atPath: inputPath, contents: Data(input.utf8))
+            #expect(FileManager.default.createFile(atPath: inputPath, contents: Data(input.utf8)))
             let result = try Captured.run(client.spipe, ["-t", source.text, "-k", key, "-o", "3"], in: scratch,
                                           stdin: .file(inputPath), timeout: 15)
             // A target connect started at accept lands within a few milliseconds.

@@ -302,41 +302,68 @@ enum SpipedAPITests {}
 /// Descriptors of this process that are sockets belonging to the given
 /// endpoints: a TCP socket whose local or peer port is one of `ports`, or a
 /// Unix socket whose local or peer path is one of `paths`. Other tests'
-/// sockets (the whole package's tests share one process) never match.
+/// sockets (the whole package's tests share one process) do not match a port
+/// that a listener of the test itself has held since it was chosen (bind to
+/// port 0); for a port that another process binds later, count one
+/// connection by both its ports (``connectionSocketsOpen(_:_:)``).
 func socketsOpen(ports: [UInt16] = [], paths: [String] = []) -> Int {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return -1 }
-    var count = 0
-    for entry in entries {
-        guard let fd = Int32(entry) else { continue }
-        for peer in [false, true] {
-            var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let rc = withUnsafeMutablePointer(to: &storage) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+    openSocketEnds().filter { ends in
+        ends.contains { end in
+            switch end {
+            case .tcp(let port): return ports.contains(port)
+            case .unix(let path): return !path.isEmpty && paths.contains(path)
             }
-            guard rc == 0 else { continue }
-            var matched = false
-            switch Int32(storage.ss_family) {
-            case AF_INET:
-                let port = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
-                matched = ports.contains(port)
-            case AF_INET6:
-                let port = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } }
-                matched = ports.contains(port)
-            case AF_UNIX:
-                let path = withUnsafePointer(to: &storage) { p in
-                    p.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un in
-                        withUnsafeBytes(of: un.pointee.sun_path) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-                    }
-                }
-                matched = !path.isEmpty && paths.contains(path)
-            default:
-                break
-            }
-            if matched { count += 1; break }
         }
+    }.count
+}
+
+/// Descriptors of this process that are the TCP connection between ports
+/// `a` and `b` (either end): a 4-tuple is unique, so no other test's socket
+/// matches, even one that was given the same port as an ephemeral port.
+func connectionSocketsOpen(_ a: UInt16, _ b: UInt16) -> Int {
+    openSocketEnds().filter { ends in
+        ends.count == 2 && (ends == [.tcp(a), .tcp(b)] || ends == [.tcp(b), .tcp(a)])
+    }.count
+}
+
+/// One end of a socket: its TCP port or Unix path.
+private enum SocketEnd: Equatable {
+    case tcp(UInt16)
+    case unix(String)
+}
+
+/// For every socket descriptor of this process, its local end and (when
+/// connected) its peer's.
+private func openSocketEnds() -> [[SocketEnd]] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [] }
+    return entries.compactMap { entry -> [SocketEnd]? in
+        guard let fd = Int32(entry) else { return nil }
+        let ends = [false, true].compactMap { socketEnd(fd, peer: $0) }
+        return ends.isEmpty ? nil : ends
     }
-    return count
+}
+
+private func socketEnd(_ fd: Int32, peer: Bool) -> SocketEnd? {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let rc = withUnsafeMutablePointer(to: &storage) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length) }
+    }
+    guard rc == 0 else { return nil }
+    switch Int32(storage.ss_family) {
+    case AF_INET:
+        return .tcp(withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } })
+    case AF_INET6:
+        return .tcp(withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } })
+    case AF_UNIX:
+        return .unix(withUnsafePointer(to: &storage) { p in
+            p.withMemoryRebound(to: sockaddr_un.self, capacity: 1) { un in
+                withUnsafeBytes(of: un.pointee.sun_path) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+            }
+        })
+    default:
+        return nil
+    }
 }
 
 /// The port of `[host]:port` address text (0 for a Unix path).
