@@ -28,4 +28,23 @@ public struct SeededGenerator: RandomNumberGenerator, RandomSource {
         for i in 0..<count { out[i] = UInt8(truncatingIfNeeded: next()) }
         return out
     }
+
+    /// `count` bytes, eight per generator output (for large payloads).
+    public mutating func wordBytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { raw in
+            var i = 0
+            while i + 8 <= count {
+                raw.storeBytes(of: next(), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            var last = next()
+            while i < count {
+                raw[i] = UInt8(truncatingIfNeeded: last)
+                last >>= 8
+                i += 1
+            }
+        }
+        return out
+    }
 }

@@ -4,6 +4,7 @@
 // counts and resident memory from /proc/self.
 import Foundation
 import Spiped
+import SpipedTestSupport
 import SpipedCrypto
 import Testing
 #if canImport(Glibc)
@@ -47,20 +48,10 @@ enum LibraryEnvironment {
         return 0
     }
 
-    /// Random bytes (fast, not secret).
+    /// Random bytes (fast, not secret): the one seeded generator, a word at a time.
     static func randomBytes(_ count: Int, seed: UInt64 = UInt64.random(in: 1...UInt64.max)) -> [UInt8] {
-        var state = seed
-        var bytes = [UInt8](repeating: 0, count: count)
-        bytes.withUnsafeMutableBytes { raw in
-            var i = 0
-            while i + 8 <= count {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                raw.storeBytes(of: state, toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            while i < count { raw[i] = UInt8(truncatingIfNeeded: state >> (i % 8 * 8)); i += 1 }
-        }
-        return bytes
+        var generator = SeededGenerator(seed: seed)
+        return generator.wordBytes(count)
     }
 }
 
@@ -87,17 +78,29 @@ final class LibraryScratch: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 }
 
-/// A free loopback TCP port (bound, read, released).
-func freePort() -> UInt16 {
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picked, and that
+/// port; listening with `backlog` when one is given.
+func loopbackSocket(listening backlog: Int32? = nil, reuseAddress: Bool = false) -> (fd: Int32, port: UInt16) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+    if reuseAddress {
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return UInt16(bigEndian: address.sin_port)
+    if let backlog { listen(fd, backlog) }
+    return (fd, UInt16(bigEndian: address.sin_port))
+}
+
+/// A free loopback TCP port (bound, read, released).
+func freePort() -> UInt16 {
+    let (fd, port) = loopbackSocket()
+    close(fd)
+    return port
 }
 
 /// A running C spiped; killed on `stop()` or deinit.
@@ -169,18 +172,9 @@ final class EchoServer: @unchecked Sendable {
     private var stopped = false
 
     init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = loopbackSocket(listening: 128, reuseAddress: true)
         self.fd = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        listen(fd, 128)
-        address = "[127.0.0.1]:\(UInt16(bigEndian: sin.sin_port))"
+        address = "[127.0.0.1]:\(port)"
         Thread.detachNewThread { [self] in
             while true {
                 let client = accept(fd, nil, nil)

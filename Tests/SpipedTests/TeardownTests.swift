@@ -57,17 +57,10 @@ struct TeardownTests {
     func cancelledConnect() async throws {
         let scratch = LibraryScratch()
         // A plain listener that never answers the handshake (connects complete in its backlog).
-        let silent = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(silent, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(silent, $0, &length) } }
-        listen(silent, 16)
+        let (silent, silentPort) = loopbackSocket(listening: 16)
         defer { close(silent) }
-        let address = "[127.0.0.1]:\(UInt16(bigEndian: sin.sin_port))"
-        let ports = [UInt16(bigEndian: sin.sin_port)]
+        let address = "[127.0.0.1]:\(silentPort)"
+        let ports = [silentPort]
         #expect(socketsOpen(ports: ports) == 1)   // the silent listener itself (its backlog holds no descriptor)
         let key = scratch.key
         let started = ContinuousClock.now
