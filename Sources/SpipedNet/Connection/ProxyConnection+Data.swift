@@ -88,25 +88,30 @@ extension ProxyConnection {
     /// Hands `count` peer bytes to the session and sends what it answers:
     /// plaintext to the plain side, handshake messages back to the peer.
     private func deliverFromPeer(_ session: SpipedSession, _ bytes: UnsafeRawPointer, _ count: Int) {
-        let outcome = session.receiveAll(
-            UnsafeRawBufferPointer(start: bytes, count: count),
-            scratch: UnsafeMutableRawBufferPointer(start: loop.buffers.opened, count: LoopBuffers.openedCapacity),
-            plaintext: { opened in
-                core.metrics?.addDecrypted(opened.count)
-                guard let base = opened.baseAddress, sendOrQueue(.plain, base, opened.count) else { return .stop }
-                return .proceed
-            },
-            verified: {
+        let out = loop.buffers.opened
+        var offset = 0
+        while true {
+            let step = session.receive(UnsafeRawBufferPointer(start: bytes + offset, count: count - offset),
+                                       into: UnsafeMutableRawBufferPointer(start: out, count: LoopBuffers.openedCapacity))
+            offset += step.consumed
+            if step.produced > 0 {
+                core.metrics?.addDecrypted(step.produced)
+                guard sendOrQueue(.plain, out, step.produced) else { return }
+            }
+            if session.state == .verified {
                 // The reply goes out before the keys are derived (the next
                 // receive), and with --connect-after-handshake the target
                 // connect starts now.
                 sendPeerOutput()
                 queueProxyHeaderToTarget()   // -d: ahead of any plaintext
-                if phase == .closed { return .stop }
+                if phase == .closed { return }
                 if target == .notStarted && sourceSide == .cipher { startTargetConnect() }
-                return phase == .closed ? .stop : .proceed
-            })
-        if outcome == .stopped { return }
+                if phase == .closed { return }
+                continue
+            }
+            if offset >= count || (step.consumed == 0 && step.produced == 0) { break }
+            if case .ended = session.state { break }
+        }
         sendPeerOutput()
         if phase == .closed { return }
         if case .ended(let reason) = session.state { return sessionEnded(reason) }

@@ -87,26 +87,20 @@ struct SpipeRelay {
             endOutput()
             return nil
         case .done(let count):
-            var failure: String?
-            _ = session.receiveAll(
-                UnsafeRawBufferPointer(start: buffers.cipher, count: count),
-                scratch: UnsafeMutableRawBufferPointer(start: buffers.opened, count: LoopBuffers.openedCapacity),
-                plaintext: { opened in
-                    // Good packets before a bad one in the same read are still written (as C does).
-                    guard let base = opened.baseAddress else { return .proceed }
-                    if let code = Self.writeAll(output, base, opened.count) {
-                        failure = "Error writing standard output: \(SocketCalls.errorText(code))"
-                        return .stop
-                    }
-                    return .proceed
-                },
-                verified: {
-                    failure = sendPeerOutput()
-                    return failure == nil ? .proceed : .stop
-                })
-            if let failure { return failure }
-            if let failure = sendPeerOutput() { return failure }
-            return sessionFailure()
+            var offset = 0
+            while true {
+                let step = session.receive(UnsafeRawBufferPointer(start: buffers.cipher + offset, count: count - offset),
+                                           into: UnsafeMutableRawBufferPointer(start: buffers.opened, count: LoopBuffers.openedCapacity))
+                offset += step.consumed
+                // Good packets before a bad one in the same read are still written (as C does).
+                if let code = Self.writeAll(output, buffers.opened, step.produced) {
+                    return "Error writing standard output: \(SocketCalls.errorText(code))"
+                }
+                if let failure = sendPeerOutput() { return failure }
+                if session.state == .verified { continue }
+                if let failure = sessionFailure() { return failure }
+                if offset >= count || (step.consumed == 0 && step.produced == 0) { return nil }
+            }
         }
     }
 

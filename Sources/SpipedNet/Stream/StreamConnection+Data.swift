@@ -131,20 +131,26 @@ extension StreamConnection {
 
     /// Hands `count` peer bytes to the session; queues the plaintext it opens.
     private func deliver(_ session: SpipedSession, _ count: Int) {
+        let input = loop.buffers.cipher
+        let opened = loop.buffers.opened
+        var offset = 0
         var chunk: [UInt8] = []
-        let outcome = session.receiveAll(
-            UnsafeRawBufferPointer(start: loop.buffers.cipher, count: count),
-            scratch: UnsafeMutableRawBufferPointer(start: loop.buffers.opened, count: LoopBuffers.openedCapacity),
-            plaintext: { opened in
-                chunk.append(contentsOf: opened)
-                return .proceed
-            },
-            verified: {
+        while true {
+            let step = session.receive(UnsafeRawBufferPointer(start: input + offset, count: count - offset),
+                                       into: UnsafeMutableRawBufferPointer(start: opened, count: LoopBuffers.openedCapacity))
+            offset += step.consumed
+            if step.produced > 0 {
+                chunk.append(contentsOf: UnsafeRawBufferPointer(start: opened, count: step.produced))
+            }
+            if session.state == .verified {
                 // The reply goes out before the keys are derived (next receive).
                 sendPeerOutput()
-                return phase == .finished ? .stop : .proceed
-            })
-        if outcome == .stopped { return }
+                if phase == .finished { return }
+                continue
+            }
+            if offset >= count || (step.consumed == 0 && step.produced == 0) { break }
+            if case .ended = session.state { break }
+        }
         sendPeerOutput()
         // Good plaintext before a bad packet is still delivered, as the daemon does.
         if !chunk.isEmpty { enqueueInbound(chunk) }
