@@ -19,11 +19,14 @@ let hwBigNumFlags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f", "-Xcc", 
 // BMI1/BMI2 as well, for the single-message SHA-256 rounds (RORX, ANDN); every AVX2 CPU detection accepts has them.
 let hwAVX2Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2"]
 let hwAVX512Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f"]
+// The vector-permute AES on XMM registers needs SSSE3's PSHUFB and nothing newer.
+let hwSSSE3Flags: [String] = portableOnly ? [] : ["-Xcc", "-mssse3"]
 #else
 let hwFlags: [String] = []
 let hwBigNumFlags: [String] = []
 let hwAVX2Flags: [String] = []
 let hwAVX512Flags: [String] = []
+let hwSSSE3Flags: [String] = []
 #endif
 /// A hardware module's settings: its flags, or SPIPED_NO_INTRINSICS (stubs) without them.
 func hardwareSettings(_ flags: [String]) -> [SwiftSetting] {
@@ -74,12 +77,15 @@ let package = Package(
         // The same kernels on the baseline vector unit (SSE2 intrinsics on x86_64, no extra flags; SIMD types elsewhere).
         .target(name: "SpipedCryptoHWSSE2", dependencies: ["SpipedCryptoKernels"],
                 swiftSettings: portableOnly ? [.define("SPIPED_NO_INTRINSICS")] : []),
+        // Vector-permute AES-256-CTR on XMM registers (PSHUFB), called only after CPU detection.
+        .target(name: "SpipedCryptoHWSSSE3", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwSSSE3Flags)),
         .target(name: "SpipedCryptoHWAVX2", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX2Flags)),
         .target(name: "SpipedCryptoHWAVX512", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX512Flags)),
         // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
         // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
         .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum", "SpipedCryptoKernels",
-                                                     "SpipedCryptoHWSSE2", "SpipedCryptoHWAVX2", "SpipedCryptoHWAVX512"]),
+                                                     "SpipedCryptoHWSSE2", "SpipedCryptoHWSSSE3", "SpipedCryptoHWAVX2",
+                                                     "SpipedCryptoHWAVX512"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, epoll event loops, connections (Linux-only).

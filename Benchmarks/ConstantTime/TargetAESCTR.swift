@@ -1,7 +1,7 @@
-// Target: AES256ConstantTime's bulk CTR path (`xorKeystream`), whose wide
-// bitsliced passes (32 blocks in AVX-512, 16 in AVX2, 8 in SSE2) are
-// selected by CryptoBackends; run it under SPIPED_DISABLE=avx512 and
-// SPIPED_DISABLE=avx2 to measure each width (the report names the one used).
+// Target: AES256ConstantTime's bulk CTR path (`xorKeystream`), whose kernel
+// CryptoBackends selects (vector permutes with AVX2 or SSSE3, bitsliced SSE2
+// without SSSE3); run it plain, under SPIPED_DISABLE=avx2 and under
+// SPIPED_DISABLE=ssse3 to measure each (the report names the one used).
 //
 // Classes: fixed = the counter block of the first block equal to the first
 // 16 key bytes (nonce = key[0..<8], first block = key[8..<16], big-endian),
@@ -15,7 +15,7 @@ struct AESCTRTarget: TimingTarget {
     let expectation = Expectation.noLeak
     var classDescription: String {
         "fixed = first counter block equal to key[0..<16] (round-1 state zero), random = random nonce and block; "
-            + "512 bytes per measurement; passes: ct-bitsliced-\(cipher.passWidth.backendName)"
+            + "512 bytes per measurement; kernel: ct-\(cipher.kernel.backendName)"
     }
 
     private let cipher: AES256ConstantTime

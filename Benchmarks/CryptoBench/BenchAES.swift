@@ -36,9 +36,9 @@ func runAESBenchmarks() {
         printComparison("AES-256-CTR 1028 B, \(implementation)\(referenceName)", ours: speed,
                         openssl: reference.map { $0 / 1e6 }, unit: "MB/s")
     }
-    // The constant-time variant at every bitsliced pass width this process may run.
-    for width in AES256ConstantTime.PassWidth.allCases where width.isAvailable {
-        let aes = AES256ConstantTime(key: key, passWidth: width)
+    // The constant-time variant with every CTR kernel this process may run.
+    for width in AES256ConstantTime.CTRKernel.allCases where width.isAvailable {
+        let aes = AES256ConstantTime(key: key, kernel: width)
         var nonce: UInt64 = 0
         let speed = buffer.withUnsafeMutableBytes { body in
             measureMBps(bytesPerIteration: packet) {

@@ -6,6 +6,8 @@
 // Why each bit: a kernel is reported usable only if every extension its
 // module is compiled for is present (the compiler may use any of them
 // anywhere in that module):
+// - `ssse3`: SpipedCryptoHWSSSE3 is compiled with -mssse3 only (XMM
+//   registers, so CPUID suffices, as for the next item).
 // - `aes`, `sha`: SpipedCryptoHW is compiled with -maes -msha -mssse3
 //   -msse4.1 -mpclmul. These use XMM registers only, whose saving across
 //   context switches is part of the x86_64 baseline, so CPUID suffices.
@@ -38,6 +40,8 @@ public enum HardwareFeatures {
         #endif
     }()
 
+    /// SSSE3 (SpipedCryptoHWSSSE3, the vector-permute AES on XMM registers).
+    public static var ssse3: Bool { detected.ssse3 }
     /// AES-NI plus the SSSE3 and SSE4.1 the AES kernels also use.
     public static var aes: Bool { detected.aes }
     /// The SHA extensions plus the SSSE3 and SSE4.1 the SHA kernel also uses.
@@ -49,7 +53,7 @@ public enum HardwareFeatures {
     /// AVX-512F and AVX-512 IFMA, enabled by the OS.
     public static var ifma: Bool { detected.ifma }
 
-    private struct Detected { var aes = false, sha = false, avx2 = false, avx512 = false, ifma = false }
+    private struct Detected { var ssse3 = false, aes = false, sha = false, avx2 = false, avx512 = false, ifma = false }
 
     private static let detected: Detected = {
         var found = Detected()
@@ -57,7 +61,8 @@ public enum HardwareFeatures {
         var eax: UInt32 = 0, ebx: UInt32 = 0, ecx: UInt32 = 0, edx: UInt32 = 0
         // Leaf 1, ECX: bit 25 AES-NI, bit 19 SSE4.1, bit 9 SSSE3 (Intel SDM vol. 2A, CPUID).
         guard __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 else { return found }
-        let base = ecx & (1 << 19) != 0 && ecx & (1 << 9) != 0
+        found.ssse3 = ecx & (1 << 9) != 0
+        let base = ecx & (1 << 19) != 0 && found.ssse3
         found.aes = base && ecx & (1 << 25) != 0
         // Leaf 7 subleaf 0, EBX: bit 29 SHA, bit 5 AVX2, bit 16 AVX512F, bit 21
         // AVX512_IFMA. __get_cpuid_count returns 0 when the highest leaf is below 7.

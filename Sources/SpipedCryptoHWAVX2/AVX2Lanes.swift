@@ -1,5 +1,6 @@
 // Eight HMAC-SHA256 computations at once in the 32-bit lanes of AVX2's YMM
-// registers, and bitsliced AES-256-CTR 16 blocks per pass: SpipedCryptoKernels'
+// registers, bitsliced AES-256-CTR 16 blocks per pass, and vector-permute
+// AES-256-CTR two blocks per register: SpipedCryptoKernels'
 // generic code instantiated for the YMM words of AVX2Words.swift in this
 // module, which alone is compiled with -mavx2.
 //
@@ -44,6 +45,19 @@ public enum AVX2Lanes {
         #if arch(x86_64) && !SPIPED_NO_INTRINSICS
         aesBitslicedCTR(YMMPlanes.self, roundKeys: roundKeys, nonce: nonce, firstBlock: firstBlock,
                         buffer: buffer, passes: passes)
+        #else
+        preconditionFailure("the AVX2 kernels are not compiled into this build")
+        #endif
+    }
+
+    /// Vector-permute AES-256-CTR, two blocks per YMM register, eight in
+    /// flight: XORs `blocks * 16` bytes of keystream into `buffer`.
+    @inline(never)
+    public static func aesVectorPermuteCTR(roundKeys: UnsafeRawPointer, tables: UnsafeRawPointer, nonce: UInt64,
+                                           firstBlock: UInt64, buffer: UnsafeMutableRawPointer, blocks: Int) {
+        #if arch(x86_64) && !SPIPED_NO_INTRINSICS
+        SpipedCryptoKernels.aesVectorPermuteCTR(YMMBytes.self, roundKeys: roundKeys, tables: tables, nonce: nonce,
+                                                firstBlock: firstBlock, buffer: buffer, blocks: blocks)
         #else
         preconditionFailure("the AVX2 kernels are not compiled into this build")
         #endif

@@ -1,6 +1,6 @@
 // The AVX2 vector words for the generic kernels, each operation one
-// intrinsic: four 64-bit AES plane lanes, or eight 32-bit SHA-256 lanes, in
-// one YMM register. Why not SIMD4<UInt64> / SIMD8<UInt32>: Swift's SIMD
+// intrinsic: four 64-bit AES plane lanes, two vector-permute AES blocks, or
+// eight 32-bit SHA-256 lanes, in one YMM register. Why not SIMD4<UInt64> / SIMD8<UInt32>: Swift's SIMD
 // bitwise operators are per-lane loops that LLVM re-vectorizes only in part
 // (on the bitsliced S-box: slower than the scalar code); intrinsics are
 // vector IR from the start.
@@ -26,6 +26,22 @@ struct YMMPlanes: AESPlaneWord {
     }
     @inline(__always) static func &>> (a: Self, n: UInt64) -> Self { Self(_mm256_srli_epi64(a.v, Int32(n))) }
     @inline(__always) static func &<< (a: Self, n: UInt64) -> Self { Self(_mm256_slli_epi64(a.v, Int32(n))) }
+}
+
+/// Two AES blocks, one per 128-bit lane, for the vector-permute AES (VPSHUFB shuffles within each lane).
+struct YMMBytes: AESByteShuffleWord {
+    var v: SIMD4<Int64>                          // __m256i
+    @inline(__always) init(_ v: SIMD4<Int64>) { self.v = v }
+    static var blockCount: Int { 2 }
+    @inline(__always) init(loading p: UnsafeRawPointer) { v = p.loadUnaligned(as: SIMD4<Int64>.self) }
+    @inline(__always) init(lane p: UnsafeRawPointer) {
+        v = _mm256_broadcastsi128_si256(p.loadUnaligned(as: SIMD2<Int64>.self))
+    }
+    @inline(__always) func store(to p: UnsafeMutableRawPointer) { p.storeBytes(of: v, as: SIMD4<Int64>.self) }
+    @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm256_xor_si256(a.v, b.v)) }
+    @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm256_and_si256(a.v, b.v)) }
+    @inline(__always) func shiftedRight4() -> Self { Self(_mm256_srli_epi16(v, 4)) }
+    @inline(__always) static func shuffle(_ table: Self, _ index: Self) -> Self { Self(_mm256_shuffle_epi8(table.v, index.v)) }
 }
 
 struct YMMWords: SHA256Word {

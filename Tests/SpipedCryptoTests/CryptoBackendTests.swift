@@ -6,7 +6,7 @@ import Testing
 import SpipedCrypto
 
 @Suite struct CryptoBackendTests {
-    let everything: CPUFeatureSet = [.aesni, .shani, .avx2, .avx512, .ifma]
+    let everything: CPUFeatureSet = [.ssse3, .aesni, .shani, .avx2, .avx512, .ifma]
 
     func select(_ detected: CPUFeatureSet, _ environment: [String: String] = [:]) -> CryptoBackendSelection {
         CryptoBackendSelection(detected: detected) { environment[$0] }
@@ -26,18 +26,23 @@ import SpipedCrypto
         #expect(select(everything, ["SPIPED_DISABLE": "shani,avx512"]).macLanes == .avx2)
         #expect(select(everything, ["SPIPED_DISABLE": "shani,avx512"]).sha256 == .avx2)
         #expect(select(everything, ["SPIPED_DISABLE": "shani,avx2"]).sha256 == .portable)
-        #expect(select(everything, ["SPIPED_DISABLE": "aesni"]).summaryLines[0] == "aes ct-bitsliced-avx512-x32")
-        #expect(select(everything, ["SPIPED_DISABLE": "aesni,avx512"]).bitslicedAESWidth == .avx2)
-        #expect(select(everything, ["SPIPED_AES": "ct", "SPIPED_DISABLE": "avx2"]).summaryLines[0]
-                == "aes ct-bitsliced-\(AES256ConstantTime.PassWidth.simd2.backendName)")
-        #expect(select(everything, ["SPIPED_DISABLE": "avx512"]).features == [.aesni, .shani, .avx2])
-        #expect(select(everything, ["SPIPED_DISABLE": "avx2"]).features == [.aesni, .shani])
+        #expect(select(everything, ["SPIPED_DISABLE": "aesni"]).summaryLines[0] == "aes ct-vperm-avx2-x8")
+        #expect(select(everything, ["SPIPED_DISABLE": "aesni,avx512"]).constantTimeAESKernel == .vpermAVX2)
+        #expect(select(everything, ["SPIPED_AES": "ct", "SPIPED_DISABLE": "avx2"]).summaryLines[0] == "aes ct-vperm-ssse3-x4")
+        #expect(select(everything, ["SPIPED_DISABLE": "avx512"]).features == [.ssse3, .aesni, .shani, .avx2])
+        #expect(select(everything, ["SPIPED_DISABLE": "avx2"]).features == [.ssse3, .aesni, .shani])
         let none = select(everything, ["SPIPED_DISABLE": " aesni, shani,avx2,avx512,ifma ,"])
-        #expect(none.features == [] && none.unknownDisabledNames.isEmpty)
-        #expect(none.summaryLines == ["aes ct-bitsliced-\(AES256ConstantTime.PassWidth.simd2.backendName)", "sha256 \(HMACSHA256.Lanes.simd4.backendName)",
+        #expect(none.features == [.ssse3] && none.unknownDisabledNames.isEmpty)
+        #expect(none.summaryLines == ["aes ct-vperm-ssse3-x4", "sha256 \(HMACSHA256.Lanes.simd4.backendName)",
                                       "sha256-single portable", "modexp portable"])
+        // A CPU without SSSE3 has none of the later extensions either.
+        let old = select(everything, ["SPIPED_DISABLE": "ssse3"])
+        #expect(old.features == [] && old.constantTimeAESKernel == .simd2)
+        #expect(old.summaryLines[0] == "aes ct-\(AES256ConstantTime.CTRKernel.simd2.backendName)")
+        #expect(select([.aesni, .shani, .avx2], [:]).constantTimeAESKernel == .vpermAVX2)
+        #expect(select([.aesni, .shani], ["SPIPED_AES": "ct"]).constantTimeAESKernel == .simd2)
         let odd = select(everything, ["SPIPED_DISABLE": "aesni,sse9,AVX2"])
-        #expect(odd.features == [.shani, .avx2, .avx512, .ifma] && odd.unknownDisabledNames == ["sse9", "AVX2"])
+        #expect(odd.features == [.ssse3, .shani, .avx2, .avx512, .ifma] && odd.unknownDisabledNames == ["sse9", "AVX2"])
     }
 
     @Test("Per-primitive overrides, and requests for absent hardware")

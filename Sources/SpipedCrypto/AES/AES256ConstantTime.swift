@@ -14,12 +14,17 @@
 // No function here indexes memory with, or branches on, key or data bits.
 //
 // Single blocks are processed in a 4-block pass with 3 empty slots. The CTR
-// path (`xorKeystream`) encrypts consecutive counter blocks in the widest
-// pass the CPU offers (CryptoBackends: 32 blocks in AVX-512, 16 in AVX2, 8 in
-// SSE2/NEON; the same circuit over vector lanes, SpipedCryptoKernels), and
-// the last 1...(pass - 1) blocks in 4-block passes.
+// path (`xorKeystream`) runs the kernel CryptoBackends chose: where the CPU
+// has SSSE3, the vector-permute AES (SpipedCryptoKernels/AESVectorPermute.swift,
+// byte shuffles in registers: 8 blocks in flight with AVX2, 4 with SSSE3),
+// which takes every whole block; otherwise the bitsliced circuit over vector
+// lanes (8 blocks per pass in SSE2/NEON, and 16 / 32 in AVX2 / AVX-512 when
+// asked for), with the last 1...(pass - 1) blocks in 4-block passes. The
+// vector-permute kernel keeps its own copy of the round keys (240 bytes, in
+// its basis), wiped with the others.
 import SpipedCryptoKernels
 import SpipedCryptoHWSSE2
+import SpipedCryptoHWSSSE3
 import SpipedCryptoHWAVX2
 import SpipedCryptoHWAVX512
 
@@ -30,22 +35,27 @@ package struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
     private let keys: SecretBuffer
 
-    /// The widest bitsliced pass `xorKeystream` uses.
-    package let passWidth: PassWidth
+    /// The vector-permute kernel's round keys (240 bytes), if it is the kernel.
+    private let vectorPermuteKeys: SecretBuffer?
 
-    /// Expands a 32-byte key, with the pass width ``CryptoBackends`` chose.
+    /// The kernel `xorKeystream` uses.
+    package let kernel: CTRKernel
+
+    /// Expands a 32-byte key, for the kernel ``CryptoBackends`` chose.
     /// Any other key length is a programming error.
     package init(key: some Collection<UInt8>) {
-        self.init(key: key, passWidth: CryptoBackends.current.bitslicedAESWidth)
+        self.init(key: key, kernel: CryptoBackends.current.constantTimeAESKernel)
     }
 
-    /// Expands a 32-byte key for the given pass width (one this process may
-    /// not run is replaced by ``PassWidth/simd2``).
-    package init(key: some Collection<UInt8>, passWidth: PassWidth) {
+    /// Expands a 32-byte key for the given kernel (one this process may
+    /// not run is replaced by ``CTRKernel/simd2``).
+    package init(key: some Collection<UInt8>, kernel: CTRKernel) {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
-        self.passWidth = passWidth.isAvailable ? passWidth : .simd2
+        self.kernel = kernel.isAvailable ? kernel : .simd2
         keys = SecretBuffer(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
-        AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self))
+        vectorPermuteKeys = self.kernel.isVectorPermute ? SecretBuffer(byteCount: 240) : nil
+        AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self),
+                                     vectorPermuteKeys: vectorPermuteKeys?.bytes)
     }
 
     private var roundKeys: UnsafePointer<UInt64> {
@@ -76,24 +86,35 @@ package struct AES256ConstantTime: AES256BlockCipher {
         output.storeBytes(of: s.q1.littleEndian, toByteOffset: 8, as: UInt64.self)
     }
 
-    /// XORs the spiped CTR keystream into `buffer`: wide passes first
-    /// (``CryptoBackends``' bitslice width), then 4 counter blocks per pass.
+    /// XORs the spiped CTR keystream into `buffer`: the kernel's passes
+    /// first, then 4 counter blocks per bitsliced pass.
     package func xorKeystream(nonce: UInt64, firstBlock: UInt64, _ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
         let rk = roundKeys
         let count = buffer.count
         var block = firstBlock
         var offset = 0
-        let width = passWidth
-        let passes = count / (16 * width.blocksPerPass)
+        if let vk = vectorPermuteKeys?.bytes, count >= 16 {
+            let blocks = count / 16
+            let tables = AESVectorPermuteTables.pointer
+            if kernel == .vpermAVX2 {
+                AVX2Lanes.aesVectorPermuteCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: block, buffer: base, blocks: blocks)
+            } else {
+                SSSE3Lanes.aesCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: block, buffer: base, blocks: blocks)
+            }
+            offset = blocks * 16
+            block &+= UInt64(blocks)
+        }
+        let passes = kernel.isVectorPermute ? 0 : count / (16 * kernel.blocksPerPass)
         if passes > 0 {
-            switch width {
+            switch kernel {
             case .avx512: AVX512Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             case .avx2: AVX2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
-            case .simd2: SSE2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
+            case .simd2, .vpermSSSE3, .vpermAVX2:
+                SSE2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             }
-            offset = passes * 16 * width.blocksPerPass
-            block &+= UInt64(passes * width.blocksPerPass)
+            offset = passes * 16 * kernel.blocksPerPass
+            block &+= UInt64(passes * kernel.blocksPerPass)
         }
         while count - offset >= 64 {
             let ks = AES256ConstantTime.keystream(nonce, block, rk)
@@ -121,6 +142,7 @@ package struct AES256ConstantTime: AES256BlockCipher {
     /// Overwrites the expanded key (shared by all copies of this value).
     package mutating func wipe() {
         keys.wipe()
+        vectorPermuteKeys?.wipe()
     }
 
     /// 64 bytes of keystream: counter blocks `block ... block + 3` encrypted,

@@ -1,5 +1,6 @@
 // AES-256 key expansion for the bitsliced constant-time AES, producing the 15
-// round keys already in bit-plane form (each replicated for the 4 block slots).
+// round keys already in bit-plane form (each replicated for the 4 block slots),
+// and on request the same keys prepared for the vector-permute kernel.
 //
 // Constant time: SubWord uses the bitsliced S-box circuit (no table), the
 // schedule's branches and Rcon depend only on the word index, and all memory
@@ -11,8 +12,10 @@ extension AES256ConstantTime {
     /// Number of 64-bit words of round-key material: 15 rounds x 8 planes.
     static let roundKeyWordCount = 15 * 8
 
-    /// Expands a 32-byte key into `out` (``roundKeyWordCount`` words).
-    static func expandKey(_ key: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt64>) {
+    /// Expands a 32-byte key into `out` (``roundKeyWordCount`` words) and, if
+    /// `vectorPermuteKeys` is given, 240 bytes of vector-permute round keys there.
+    static func expandKey(_ key: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt64>,
+                          vectorPermuteKeys: UnsafeMutableRawPointer? = nil) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 60) { w in
             // FIPS-197 section 5.2, Nk = 8; words are little-endian by byte
             // (byte 0 of the word is its least significant byte).
@@ -42,6 +45,11 @@ extension AES256ConstantTime {
                 let k = out + 8 * round
                 k[0] = p.q0; k[1] = p.q1; k[2] = p.q2; k[3] = p.q3
                 k[4] = p.q4; k[5] = p.q5; k[6] = p.q6; k[7] = p.q7
+            }
+            if let vk = vectorPermuteKeys {
+                // FIPS-197 byte order (byte n of a round key is byte n % 4 of its word n / 4), prepared in place.
+                for i in 0..<240 { vk.storeBytes(of: UInt8(truncatingIfNeeded: w[i >> 2] >> UInt32(8 * (i & 3))), toByteOffset: i, as: UInt8.self) }
+                AESVectorPermuteTables.prepareRoundKeys(UnsafeRawPointer(vk), into: vk)
             }
             if let base = w.baseAddress { secureZero(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(base), count: 60 * 4)) }
         }

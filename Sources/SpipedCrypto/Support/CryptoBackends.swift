@@ -4,9 +4,10 @@
 // themselves; they ask `CryptoBackends.current`.
 //
 // Environment, read once per process (the first time any primitive asks):
-// - SPIPED_DISABLE=<comma list> of aesni, shani, avx2, avx512, ifma: every
-//   selection behaves as if the CPU lacked those features, with the CPU's own
-//   implications (no AVX2 means no AVX-512, no AVX-512 means no IFMA).
+// - SPIPED_DISABLE=<comma list> of ssse3, aesni, shani, avx2, avx512, ifma:
+//   every selection behaves as if the CPU lacked those features, with the
+//   CPU's own implications (no SSSE3 means none of the others, no AVX2 means
+//   no AVX-512, no AVX-512 means no IFMA).
 //   Unknown names are ignored and listed in `unknownDisabledNames`.
 // - SPIPED_AES=hw|ct|table, SPIPED_SHA256=hw|portable, SPIPED_MODEXP=portable|ifma:
 //   the per-primitive override; asking for hardware that is absent (or
@@ -26,6 +27,7 @@ import Darwin
 #endif
 import SpipedCryptoHW
 import SpipedCryptoHWBigNum
+import SpipedCryptoHWSSSE3
 import SpipedCryptoHWAVX2
 import SpipedCryptoHWAVX512
 
@@ -39,14 +41,16 @@ package struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvert
     package static let avx2 = CPUFeatureSet(rawValue: 1 << 2)
     package static let avx512 = CPUFeatureSet(rawValue: 1 << 3)
     package static let ifma = CPUFeatureSet(rawValue: 1 << 4)
+    package static let ssse3 = CPUFeatureSet(rawValue: 1 << 5)
 
     /// The SPIPED_DISABLE spelling of each feature.
     package static let names: [(name: String, feature: CPUFeatureSet)] =
-        [("aesni", .aesni), ("shani", .shani), ("avx2", .avx2), ("avx512", .avx512), ("ifma", .ifma)]
+        [("ssse3", .ssse3), ("aesni", .aesni), ("shani", .shani), ("avx2", .avx2), ("avx512", .avx512), ("ifma", .ifma)]
 
     /// What this build, CPU and OS offer (each kernel compiled in and supported).
     package static let detected: CPUFeatureSet = {
         var set: CPUFeatureSet = []
+        if HardwareFeatures.ssse3 && SSSE3Lanes.isCompiledIn { set.insert(.ssse3) }
         if AESNI.isSupported { set.insert(.aesni) }
         if SHANI.isSupported { set.insert(.shani) }
         if HardwareFeatures.avx2 && AVX2Lanes.isCompiledIn { set.insert(.avx2) }
@@ -69,6 +73,8 @@ package struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvert
     /// `self` after removing what a CPU without `hidden` would also lack.
     func hiding(_ hidden: CPUFeatureSet) -> CPUFeatureSet {
         var gone = hidden
+        // Every CPU with AES-NI, SHA-NI or AVX2 has SSSE3 (and the kernels for them use it).
+        if gone.contains(.ssse3) { gone.formUnion([.aesni, .shani, .avx2]) }
         if gone.contains(.avx2) { gone.insert(.avx512) }
         if gone.contains(.avx512) { gone.insert(.ifma) }
         return subtracting(gone)
@@ -90,8 +96,8 @@ package struct CryptoBackendSelection: Sendable, Equatable {
     package let unknownDisabledNames: [String]
     /// AES-256 (``AES256/preferredImplementation``).
     package let aes: AES256.Implementation
-    /// The widest bitsliced pass of the constant-time AES's CTR path.
-    package let bitslicedAESWidth: AES256ConstantTime.PassWidth
+    /// The kernel of the constant-time AES's CTR path.
+    package let constantTimeAESKernel: AES256ConstantTime.CTRKernel
     /// SHA-256 for single messages (``SHA256/preferredImplementation``).
     package let sha256: SHA256.Implementation
     /// Packet MACs, many at once (``HMACSHA256/preferredLanes``).
@@ -114,7 +120,8 @@ package struct CryptoBackendSelection: Sendable, Equatable {
         default: aes = hardwareAES                   // "hw", unset, unknown
         }
 
-        bitslicedAESWidth = features.contains(.avx512) ? .avx512 : features.contains(.avx2) ? .avx2 : .simd2
+        // Vector permutes beat every bitsliced width measured (README, "Fast without the instructions").
+        constantTimeAESKernel = features.contains(.avx2) ? .vpermAVX2 : features.contains(.ssse3) ? .vpermSSSE3 : .simd2
 
         let portableSHA = environment("SPIPED_SHA256") == "portable"
         let shaHardware = features.contains(.shani) && !portableSHA
@@ -134,7 +141,7 @@ package struct CryptoBackendSelection: Sendable, Equatable {
 
     /// One line per primitive, `<primitive> <backend>`, as `spiped-bench backends` prints them.
     package var summaryLines: [String] {
-        [aes == .constantTime ? "aes \(aes.backendName)-\(bitslicedAESWidth.backendName)" : "aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
+        [aes == .constantTime ? "aes \(aes.backendName)-\(constantTimeAESKernel.backendName)" : "aes \(aes.backendName)", "sha256 \(macLanes.backendName)", "sha256-single \(sha256.backendName)",
          "modexp \(modexp.backendName)"]
     }
 }
@@ -152,50 +159,63 @@ extension AES256.Implementation {
     package var backendName: String {
         switch self {
         case .hardware: return "aesni"
-        case .constantTime: return "ct-bitsliced"
+        case .constantTime: return "ct"
         case .table: return "table"
         }
     }
 }
 
 extension AES256ConstantTime {
-    /// How many counter blocks one bitsliced CTR pass encrypts.
-    package enum PassWidth: Sendable, Equatable, CaseIterable {
-        /// 8 blocks: two 4-block groups in 128-bit lanes (SSE2, NEON).
+    /// The kernel that computes the constant-time AES's CTR keystream.
+    package enum CTRKernel: Sendable, Equatable, CaseIterable {
+        /// Bitsliced, 8 blocks per pass: two 4-block groups in 128-bit lanes (SSE2, NEON).
         case simd2
-        /// 16 blocks in YMM lanes (AVX2).
+        /// Bitsliced, 16 blocks per pass in YMM lanes (AVX2).
         case avx2
-        /// 32 blocks in ZMM lanes (AVX-512F).
+        /// Bitsliced, 32 blocks per pass in ZMM lanes (AVX-512F).
         case avx512
+        /// Vector permutes, one block per XMM register, 4 in flight (SSSE3).
+        case vpermSSSE3
+        /// Vector permutes, two blocks per YMM register, 8 in flight (AVX2).
+        case vpermAVX2
 
+        /// Blocks one pass computes together.
         package var blocksPerPass: Int {
             switch self {
             case .simd2: return 8
             case .avx2: return 16
             case .avx512: return 32
+            case .vpermSSSE3: return 4
+            case .vpermAVX2: return 8
             }
         }
+
+        /// Whether the kernel uses vector permutes (and the round keys they need).
+        package var isVectorPermute: Bool { self == .vpermSSSE3 || self == .vpermAVX2 }
 
         /// Whether this process may run it (CPU, build and SPIPED_DISABLE).
         package var isAvailable: Bool {
             switch self {
             case .simd2: return true
-            case .avx2: return CryptoBackends.current.features.contains(.avx2)
+            case .avx2, .vpermAVX2: return CryptoBackends.current.features.contains(.avx2)
             case .avx512: return CryptoBackends.current.features.contains(.avx512)
+            case .vpermSSSE3: return CryptoBackends.current.features.contains(.ssse3)
             }
         }
 
-        /// The instruction set and blocks per pass, e.g. `avx2-x16`.
+        /// The method, instruction set and blocks per pass, e.g. `vperm-avx2-x8`.
         package var backendName: String {
             switch self {
             case .simd2:
                 #if arch(x86_64)
-                return "sse2-x8"
+                return "bitsliced-sse2-x8"
                 #else
-                return "simd-x8"
+                return "bitsliced-simd-x8"
                 #endif
-            case .avx2: return "avx2-x16"
-            case .avx512: return "avx512-x32"
+            case .avx2: return "bitsliced-avx2-x16"
+            case .avx512: return "bitsliced-avx512-x32"
+            case .vpermSSSE3: return "vperm-ssse3-x4"
+            case .vpermAVX2: return "vperm-avx2-x8"
             }
         }
     }
