@@ -36,7 +36,8 @@ public protocol AESByteShuffleWord {
 struct AESVectorPermuteConstants<W: AESByteShuffleWord> {
     @usableFromInline let inputLow, inputHigh, scaledInverse, inverse: W
     @usableFromInline let outputU, outputT, doubledU, doubledT, lastU, lastT: W
-    @usableFromInline let shiftRows, rotateRow1, rotateRow2, nibbleMask: W
+    @usableFromInline let finalOrder, nibbleMask: W
+    @usableFromInline let tables: UnsafeRawPointer
 
     @inlinable @inline(__always)
     init(_ p: UnsafeRawPointer) {
@@ -46,8 +47,8 @@ struct AESVectorPermuteConstants<W: AESByteShuffleWord> {
         outputU = load(.outputU); outputT = load(.outputT)
         doubledU = load(.doubledU); doubledT = load(.doubledT)
         lastU = load(.lastU); lastT = load(.lastT)
-        shiftRows = load(.shiftRows); rotateRow1 = load(.rotateRow1); rotateRow2 = load(.rotateRow2)
-        nibbleMask = load(.nibbleMask)
+        finalOrder = load(.finalOrder); nibbleMask = load(.nibbleMask)
+        tables = p
     }
 
     /// A block in the standard basis, moved into the M basis.
@@ -56,10 +57,9 @@ struct AESVectorPermuteConstants<W: AESByteShuffleWord> {
         W.shuffle(inputLow, x & nibbleMask) ^ W.shuffle(inputHigh, x.shiftedRight4() & nibbleMask)
     }
 
-    /// ShiftRows and the inversion of every byte: the (io, jo) indices of the output tables.
+    /// The inversion of every byte: the (io, jo) indices of the output tables.
     @inlinable @inline(__always)
-    func invert(_ state: W) -> (io: W, jo: W) {
-        let y = W.shuffle(state, shiftRows)
+    func invert(_ y: W) -> (io: W, jo: W) {
         let k = y & nibbleMask
         let i = y.shiftedRight4() & nibbleMask
         let j = i ^ k
@@ -69,23 +69,31 @@ struct AESVectorPermuteConstants<W: AESByteShuffleWord> {
         return (W.shuffle(inverse, iak) ^ j, W.shuffle(inverse, jak) ^ i)
     }
 
-    /// One full round (SubBytes, ShiftRows, MixColumns, AddRoundKey) in the M basis.
+    /// Round r's column rotations by one and two rows in its stored layout.
     @inlinable @inline(__always)
-    func round(_ state: W, _ key: W) -> W {
+    func rotations(_ r: Int) -> (W, W) {
+        (W(lane: tables + AESVectorPermuteTable.rotation(round: r, rows: 1)),
+         W(lane: tables + AESVectorPermuteTable.rotation(round: r, rows: 2)))
+    }
+
+    /// One full round (SubBytes, ShiftRows, MixColumns, AddRoundKey) in the
+    /// M basis, with the round's `rotate1`, `rotate2` from ``rotations(_:)``.
+    @inlinable @inline(__always)
+    func round(_ state: W, _ key: W, _ rotate1: W, _ rotate2: W) -> W {
         let (io, jo) = invert(state)
         let s = W.shuffle(outputU, io) ^ W.shuffle(outputT, jo)
         let d = W.shuffle(doubledU, io) ^ W.shuffle(doubledT, jo)
         // Row r of a column: 2 a_r + 3 a_(r+1) + a_(r+2) + a_(r+3).
-        let twoAndThree = d ^ W.shuffle(d ^ s, rotateRow1)
-        let oneAndOne = W.shuffle(s ^ W.shuffle(s, rotateRow1), rotateRow2)
+        let twoAndThree = d ^ W.shuffle(d ^ s, rotate1)
+        let oneAndOne = W.shuffle(s ^ W.shuffle(s, rotate1), rotate2)
         return twoAndThree ^ oneAndOne ^ key
     }
 
-    /// The last round (no MixColumns), leaving the standard basis.
+    /// The last round (no MixColumns), leaving the standard basis and layout.
     @inlinable @inline(__always)
     func lastRound(_ state: W, _ key: W) -> W {
         let (io, jo) = invert(state)
-        return W.shuffle(lastU, io) ^ W.shuffle(lastT, jo) ^ key
+        return W.shuffle(W.shuffle(lastU, io) ^ W.shuffle(lastT, jo), finalOrder) ^ key
     }
 }
 
@@ -123,7 +131,9 @@ public func aesVectorPermuteCTR<W: AESByteShuffleWord>(_: W.Type, roundKeys: Uns
                 var y3 = c.enter(W(loading: words + 3 &* wordBytes)) ^ k0
                 for r in 1..<14 {
                     let k = W(lane: roundKeys + 16 &* r)
-                    y0 = c.round(y0, k); y1 = c.round(y1, k); y2 = c.round(y2, k); y3 = c.round(y3, k)
+                    let (q1, q2) = c.rotations(r)
+                    y0 = c.round(y0, k, q1, q2); y1 = c.round(y1, k, q1, q2)
+                    y2 = c.round(y2, k, q1, q2); y3 = c.round(y3, k, q1, q2)
                 }
                 let k14 = W(lane: roundKeys + 224)
                 y0 = c.lastRound(y0, k14); y1 = c.lastRound(y1, k14)
@@ -133,7 +143,10 @@ public func aesVectorPermuteCTR<W: AESByteShuffleWord>(_: W.Type, roundKeys: Uns
                 (W(loading: p + 2 &* wordBytes) ^ y2).store(to: p + 2 &* wordBytes)
                 (W(loading: p + 3 &* wordBytes) ^ y3).store(to: p + 3 &* wordBytes)
             } else {
-                for r in 1..<14 { y0 = c.round(y0, W(lane: roundKeys + 16 &* r)) }
+                for r in 1..<14 {
+                    let (q1, q2) = c.rotations(r)
+                    y0 = c.round(y0, W(lane: roundKeys + 16 &* r), q1, q2)
+                }
                 y0 = c.lastRound(y0, W(lane: roundKeys + 224))
                 if left >= lanes {
                     (W(loading: p) ^ y0).store(to: p)

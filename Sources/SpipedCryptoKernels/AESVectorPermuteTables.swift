@@ -35,13 +35,19 @@
 //   (OU, OT and the doubled tables for MixColumns output M(...) directly); the
 //   counter block enters through M once, the last round's tables output the
 //   standard basis.
+// - ShiftRows is never done as a step. After round r the state is stored
+//   permuted by sigma_r = ShiftRows^-r (period 4), the round keys likewise;
+//   since SubBytes is bytewise, round r's MixColumns then needs only the
+//   column rotations conjugated by sigma_r (two tables per layout), and one
+//   shuffle after the last round restores the byte order: one shuffle fewer
+//   per round.
 //
 // Guarantees: the tables are public constants (no secret is involved in
 // making them); `prepareVectorPermuteRoundKeys` is constant time (bit masks,
 // no secret-dependent index or branch).
 
 /// Where each 16-byte table sits in ``AESVectorPermuteTables/pointer``.
-public enum AESVectorPermuteTable: Int, CaseIterable {
+public enum AESVectorPermuteTable: Int {
     /// M of the low nibble; `inputHigh`: M of the high nibble (the state enters the M basis).
     case inputLow, inputHigh
     /// F(k) = 1/(nu k), nibble 0 to infinity (0x80).
@@ -54,13 +60,25 @@ public enum AESVectorPermuteTable: Int, CaseIterable {
     case doubledU, doubledT
     /// L(c1 / n) and L(c2 / n): the last round's S-box output, standard basis.
     case lastU, lastT
-    /// Byte permutations: ShiftRows, and the column rotations by one and two rows.
-    case shiftRows, rotateRow1, rotateRow2
+    /// The byte order after the last round: sigma_14^-1.
+    case finalOrder
     /// 0x0F in every byte.
     case nibbleMask
+    /// The first of 8 tables: for each layout n = 0...3 (round r uses n = r
+    /// mod 4), the column rotation by one row, then by two rows, as byte
+    /// permutations of a state stored in layout n.
+    case layoutRotations
 
     /// Byte offset of the table.
     @inlinable public var offset: Int { rawValue &* 16 }
+
+    /// Byte offset of round `round`'s rotation by `rows` (1 or 2) rows.
+    @inlinable public static func rotation(round: Int, rows: Int) -> Int {
+        layoutRotations.offset &+ 32 &* (round & 3) &+ 16 &* (rows &- 1)
+    }
+
+    /// Tables in all.
+    public static let count = layoutRotations.rawValue + 8
 }
 
 /// The tables, built once per process.
@@ -69,10 +87,11 @@ public enum AESVectorPermuteTables {
     /// Written only inside this initializer (run once), read-only after, so
     /// sharing it across threads is safe.
     nonisolated(unsafe) public static let pointer: UnsafeRawPointer = {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: AESVectorPermuteTable.allCases.count * 16, alignment: 16)
-        func fill(_ table: AESVectorPermuteTable, _ entry: (Int) -> UInt8) {
-            for n in 0..<16 { p.storeBytes(of: entry(n), toByteOffset: table.offset + n, as: UInt8.self) }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: AESVectorPermuteTable.count * 16, alignment: 16)
+        func fill(at offset: Int, _ entry: (Int) -> UInt8) {
+            for n in 0..<16 { p.storeBytes(of: entry(n), toByteOffset: offset + n, as: UInt8.self) }
         }
+        func fill(_ table: AESVectorPermuteTable, _ entry: (Int) -> UInt8) { fill(at: table.offset, entry) }
         let field = TowerField()
         let infinity: UInt8 = 0x80
         fill(.inputLow) { field.basisChange(UInt8(truncatingIfNeeded: $0)) }
@@ -89,31 +108,70 @@ public enum AESVectorPermuteTables {
         fill(.doubledT) { field.basisChange(gfMultiply(2, output(TowerField.c2, $0))) }
         fill(.lastU) { output(TowerField.c1, $0) }
         fill(.lastT) { output(TowerField.c2, $0) }
-        // State byte 4 c + r is row r of column c; ShiftRows moves row r left by r columns.
-        fill(.shiftRows) { UInt8(4 &* (($0 / 4 &+ $0 % 4) % 4) &+ $0 % 4) }
-        fill(.rotateRow1) { UInt8(4 &* ($0 / 4) &+ ($0 % 4 &+ 1) % 4) }
-        fill(.rotateRow2) { UInt8(4 &* ($0 / 4) &+ ($0 % 4 &+ 2) % 4) }
+        fill(.finalOrder) { StateLayout.inverse(StateLayout.sigma(14))[$0] }
         fill(.nibbleMask) { _ in 0x0F }
+        for layout in 0..<4 {
+            let sigma = StateLayout.sigma(layout), sigmaInverse = StateLayout.inverse(sigma)
+            for rows in 1...2 {
+                // Q[i] = sigma^-1[R[sigma[i]]]: shuffling the stored state by Q is rotating the true one by R.
+                let rotate = StateLayout.rotation(rows)
+                fill(at: AESVectorPermuteTable.rotation(round: layout, rows: rows)) { sigmaInverse[Int(rotate[Int(sigma[$0])])] }
+            }
+        }
         return UnsafeRawPointer(p)
     }()
 
     /// The 15 AES-256 round keys (`standard`, 240 bytes, FIPS-197 byte order)
-    /// as the vector-permute rounds use them (`out`, 240 bytes): round 0 in
-    /// the M basis, rounds 1-13 plus 0x63 in the M basis, round 14 plus 0x63.
-    /// Constant time: M is applied bit by bit under masks.
+    /// as the vector-permute rounds use them (`out`, 240 bytes, not
+    /// overlapping `standard`): round 0 in the M basis, rounds 1-13 plus 0x63
+    /// in the M basis and permuted by sigma_r, round 14 plus 0x63.
+    /// Constant time: M is applied bit by bit under masks; the permutation
+    /// depends only on byte positions.
     public static func prepareRoundKeys(_ standard: UnsafeRawPointer, into out: UnsafeMutableRawPointer) {
         let columns = TowerField.basisChangeColumns
-        for index in 0..<240 {
-            let round = index / 16
-            var byte = standard.load(fromByteOffset: index, as: UInt8.self)
-            if round > 0 { byte ^= 0x63 }
-            var converted: UInt8 = 0
-            for bit in 0..<8 {
-                let mask = 0 &- ((byte &>> UInt8(bit)) & 1)
-                converted ^= columns[bit] & mask
+        for round in 0..<15 {
+            let sigma = round == 14 ? StateLayout.sigma(0) : StateLayout.sigma(round)
+            for position in 0..<16 {
+                // Stored byte `position` of the round is true byte sigma[position].
+                var byte = standard.load(fromByteOffset: 16 &* round &+ Int(sigma[position]), as: UInt8.self)
+                if round > 0 { byte ^= 0x63 }
+                var converted: UInt8 = 0
+                for bit in 0..<8 {
+                    let mask = 0 &- ((byte &>> UInt8(bit)) & 1)
+                    converted ^= columns[bit] & mask
+                }
+                out.storeBytes(of: round == 14 ? byte : converted, toByteOffset: 16 &* round &+ position, as: UInt8.self)
             }
-            out.storeBytes(of: round == 14 ? byte : converted, toByteOffset: index, as: UInt8.self)
         }
+    }
+}
+
+/// Byte permutations of the state, as shuffle tables: shuffling v by P gives
+/// byte i = v[P[i]]. State byte 4 c + r is row r of column c.
+private enum StateLayout {
+    /// ShiftRows: row r moves left by r columns.
+    static let shiftRows: [UInt8] = (0..<16).map { (i: Int) -> UInt8 in
+        let column = i / 4, row = i % 4
+        return UInt8(4 * ((column + row) % 4) + row)
+    }
+
+    /// Row r of each column takes row r + rows.
+    static func rotation(_ rows: Int) -> [UInt8] {
+        (0..<16).map { (i: Int) -> UInt8 in UInt8(4 * (i / 4) + (i % 4 + rows) % 4) }
+    }
+
+    static func inverse(_ p: [UInt8]) -> [UInt8] {
+        var q = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 { q[Int(p[i])] = UInt8(i) }
+        return q
+    }
+
+    /// sigma_n = ShiftRows^-n: the order the state is stored in after round n.
+    static func sigma(_ n: Int) -> [UInt8] {
+        let back = inverse(shiftRows)
+        var p = (0..<16).map { UInt8($0) }
+        for _ in 0..<n { p = p.map { back[Int($0)] } }
+        return p
     }
 }
 

@@ -94,18 +94,33 @@ package struct AES256ConstantTime: AES256BlockCipher {
         let count = buffer.count
         var block = firstBlock
         var offset = 0
-        if let vk = vectorPermuteKeys?.bytes, count >= 16 {
-            let blocks = count / 16
-            let tables = AESVectorPermuteTables.pointer
-            if kernel == .vpermAVX2 {
-                AVX2Lanes.aesVectorPermuteCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: block, buffer: base, blocks: blocks)
-            } else {
-                SSSE3Lanes.aesCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: block, buffer: base, blocks: blocks)
+        if let vk = vectorPermuteKeys?.bytes {
+            let vectorPermute = { (buffer: UnsafeMutableRawPointer, first: UInt64, blocks: Int) in
+                let tables = AESVectorPermuteTables.pointer
+                if self.kernel == .vpermAVX2 {
+                    AVX2Lanes.aesVectorPermuteCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: first, buffer: buffer, blocks: blocks)
+                } else {
+                    SSSE3Lanes.aesCTR(roundKeys: vk, tables: tables, nonce: nonce, firstBlock: first, buffer: buffer, blocks: blocks)
+                }
             }
-            offset = blocks * 16
-            block &+= UInt64(blocks)
+            let blocks = count / 16
+            if blocks > 0 { vectorPermute(base, block, blocks) }
+            if count % 16 != 0 {
+                // A final partial block: its keystream into zeroed scratch, the prefix used, the scratch wiped.
+                var scratch: (UInt64, UInt64) = (0, 0)
+                withUnsafeMutableBytes(of: &scratch) { k in
+                    guard let kb = k.baseAddress else { return }
+                    vectorPermute(kb, block &+ UInt64(blocks), 1)
+                    let p = base + blocks * 16
+                    for i in 0..<(count % 16) {
+                        p.storeBytes(of: p.load(fromByteOffset: i, as: UInt8.self) ^ k[i], toByteOffset: i, as: UInt8.self)
+                    }
+                    secureZero(k)
+                }
+            }
+            return
         }
-        let passes = kernel.isVectorPermute ? 0 : count / (16 * kernel.blocksPerPass)
+        let passes = count / (16 * kernel.blocksPerPass)
         if passes > 0 {
             switch kernel {
             case .avx512: AVX512Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)

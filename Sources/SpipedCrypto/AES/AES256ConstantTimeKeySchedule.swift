@@ -47,9 +47,15 @@ extension AES256ConstantTime {
                 k[4] = p.q4; k[5] = p.q5; k[6] = p.q6; k[7] = p.q7
             }
             if let vk = vectorPermuteKeys {
-                // FIPS-197 byte order (byte n of a round key is byte n % 4 of its word n / 4), prepared in place.
-                for i in 0..<240 { vk.storeBytes(of: UInt8(truncatingIfNeeded: w[i >> 2] >> UInt32(8 * (i & 3))), toByteOffset: i, as: UInt8.self) }
-                AESVectorPermuteTables.prepareRoundKeys(UnsafeRawPointer(vk), into: vk)
+                // FIPS-197 byte order: byte n of a round key is byte n % 4 of its word n / 4.
+                withUnsafeTemporaryAllocation(byteCount: 240, alignment: 16) { standard in
+                    guard let bytes = standard.baseAddress else { return }
+                    for i in 0..<240 {
+                        bytes.storeBytes(of: UInt8(truncatingIfNeeded: w[i >> 2] >> UInt32(8 * (i & 3))), toByteOffset: i, as: UInt8.self)
+                    }
+                    AESVectorPermuteTables.prepareRoundKeys(UnsafeRawPointer(bytes), into: vk)
+                    secureZero(standard)
+                }
             }
             if let base = w.baseAddress { secureZero(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(base), count: 60 * 4)) }
         }
