@@ -130,7 +130,7 @@ public enum AESVectorPermuteTables {
     public static func prepareRoundKeys(_ standard: UnsafeRawPointer, into out: UnsafeMutableRawPointer) {
         let columns = TowerField.basisChangeColumns
         for round in 0..<15 {
-            let sigma = round == 14 ? StateLayout.sigma(0) : StateLayout.sigma(round)
+            let sigma = StateLayout.sigmas[round == 14 ? 0 : round & 3]
             for position in 0..<16 {
                 // Stored byte `position` of the round is true byte sigma[position].
                 var byte = standard.load(fromByteOffset: 16 &* round &+ Int(sigma[position]), as: UInt8.self)
@@ -165,6 +165,9 @@ private enum StateLayout {
         for i in 0..<16 { q[Int(p[i])] = UInt8(i) }
         return q
     }
+
+    /// sigma_0 ... sigma_3 (sigma_n has period 4), computed once for every key's preparation.
+    static let sigmas: [[UInt8]] = (0..<4).map(sigma)
 
     /// sigma_n = ShiftRows^-n: the order the state is stored in after round n.
     static func sigma(_ n: Int) -> [UInt8] {

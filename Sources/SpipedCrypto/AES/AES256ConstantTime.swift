@@ -125,7 +125,7 @@ package struct AES256ConstantTime: AES256BlockCipher {
             switch kernel {
             case .avx512: AVX512Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             case .avx2: AVX2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
-            case .simd2, .vpermSSSE3, .vpermAVX2:
+            case .simd2, .vpermSSSE3, .vpermAVX2:       // the vector-permute kernels returned above
                 SSE2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             }
             offset = passes * 16 * kernel.blocksPerPass
