@@ -124,8 +124,7 @@ extension ProcessTests {
             let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)), "pidfile: '\(pidText)'")
             #expect(kill(pid, 0) == 0, "pid \(pid) from the pidfile is not running")
             kill(pid, SIGTERM)
-            var gone = false
-            for _ in 0..<300 where !gone { gone = kill(pid, 0) != 0; usleep(10_000) }
+            let gone = ChildProcess.waitForExit(pid, timeout: 5)
             #expect(gone, "daemon \(pid) ignored SIGTERM")
             if !gone { kill(pid, SIGKILL) }
         }

@@ -111,18 +111,7 @@ extension ProcessTests {
             encryptor.send(SIGTERM)
             #expect(encryptor.wait(timeout: 10) == 0)
             kill(daemonPID, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while !Self.hasExited(daemonPID) && Date() < deadline { usleep(10_000) }
-            #expect(Self.hasExited(daemonPID), "daemonized static spiped did not exit on SIGTERM")
-        }
-
-        /// Whether a process that is not our child is gone (or a zombie nobody reaped yet).
-        static func hasExited(_ pid: pid_t) -> Bool {
-            guard kill(pid, 0) == 0 else { return true }
-            let stat = TestSockets.readProcFile("/proc/\(pid)/stat")
-            // The state follows the parenthesised command name.
-            guard let close = stat.lastIndex(of: ")") else { return true }
-            return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+            #expect(ChildProcess.waitForExit(daemonPID, timeout: 10), "daemonized static spiped did not exit on SIGTERM")
         }
     }
 }

@@ -110,6 +110,24 @@ final class ChildProcess: @unchecked Sendable {
         if status == nil { child.killAndReap() }
         return status
     }
+
+    /// Whether a process that is not our child (a daemon that detached) is
+    /// gone. A zombie counts as gone: its exit is done, and who reaps an
+    /// orphan is the container's init, which here polls every two seconds.
+    static func hasExited(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        let stat = TestSockets.readProcFile("/proc/\(pid)/stat")
+        // The state follows the parenthesised command name.
+        guard let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    /// Polls `hasExited` until it holds or `timeout` seconds pass.
+    static func waitForExit(_ pid: pid_t, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !hasExited(pid) && Date() < deadline { usleep(10_000) }
+        return hasExited(pid)
+    }
 }
 
 /// Runs a program with captured stderr (and stdout) through files in `scratch`.
