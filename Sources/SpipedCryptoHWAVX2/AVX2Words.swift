@@ -56,6 +56,33 @@ struct YMMWords: SHA256Word {
                              Int32(bitPattern: word(1)), Int32(bitPattern: word(0)))
     }
     @inline(__always) func lane(_ i: Int) -> UInt32 { unsafeBitCast(v, to: SIMD8<UInt32>.self)[i] }
+    /// Rows, not words: each register takes four words of lane i in its low
+    /// half and of lane i + 4 in its high half (two 16-byte loads), and a
+    /// 4 x 4 transpose inside each half (eight unpacks) turns four such rows
+    /// into four words of all eight lanes; one VPSHUFB per word swaps the
+    /// bytes. Why: gathering a word lane by lane took seven VPINSRDs and an
+    /// insert, on the same two shuffle ports the rotations' shifts need.
+    @inline(__always) static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>,
+                                                 byteOffset: Int) -> SHA256EightWords<Self> {
+        let byteSwap = _mm256_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,
+                                       12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3)
+        @inline(__always) func row(_ i: Int, _ offset: Int) -> SIMD4<Int64> {
+            _mm256_set_m128i(lanes[i &+ 4].loadUnaligned(fromByteOffset: offset, as: SIMD2<Int64>.self),
+                             lanes[i].loadUnaligned(fromByteOffset: offset, as: SIMD2<Int64>.self))
+        }
+        @inline(__always) func fourWords(_ offset: Int) -> (Self, Self, Self, Self) {
+            let r0 = row(0, offset), r1 = row(1, offset), r2 = row(2, offset), r3 = row(3, offset)
+            let t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1)   // [0 0 1 1], [2 2 3 3]
+            let t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3)
+            return (Self(_mm256_shuffle_epi8(_mm256_unpacklo_epi64(t0, t2), byteSwap)),
+                    Self(_mm256_shuffle_epi8(_mm256_unpackhi_epi64(t0, t2), byteSwap)),
+                    Self(_mm256_shuffle_epi8(_mm256_unpacklo_epi64(t1, t3), byteSwap)),
+                    Self(_mm256_shuffle_epi8(_mm256_unpackhi_epi64(t1, t3), byteSwap)))
+        }
+        let (w0, w1, w2, w3) = fourWords(byteOffset)
+        let (w4, w5, w6, w7) = fourWords(byteOffset &+ 16)
+        return SHA256EightWords(w0, w1, w2, w3, w4, w5, w6, w7)
+    }
     @inline(__always) static func &+ (a: Self, b: Self) -> Self { Self(_mm256_add_epi32(a.v, b.v)) }
     @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm256_xor_si256(a.v, b.v)) }
     @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm256_and_si256(a.v, b.v)) }

@@ -40,19 +40,29 @@
     }
 }
 
-/// Word `t` of block `block` of every lane's message, big-endian in memory.
+/// Compresses `blockCount` blocks of every lane's message (`lanes[i]` +
+/// 64 block ...), loading each block's 16 words as two rows of eight.
 @inlinable @inline(__always)
-func laneWords<V: SHA256Word>(_ lanes: UnsafePointer<UnsafeRawPointer>, _ block: Int, _ t: Int) -> V {
-    let offset = block &* 64 &+ t &* 4
-    return V { lane in UInt32(bigEndian: lanes[lane].loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+func sha256CompressLanes<V: SHA256Word>(_ state: inout SHA256State<V>, _ lanes: UnsafePointer<UnsafeRawPointer>,
+                                        blockCount: Int) {
+    let zero = V(broadcast: 0)
+    var first = SHA256EightWords(zero, zero, zero, zero, zero, zero, zero, zero), second = first
+    // The compression asks for W[0...15] in order at the start of each block.
+    sha256Compress(&state, blockCount: blockCount) { block, t in
+        if t == 0 {
+            first = V.loadEightWords(lanes, byteOffset: block &* 64)
+            second = V.loadEightWords(lanes, byteOffset: block &* 64 &+ 32)
+        }
+        return t < 8 ? first[t] : second[t &- 8]
+    }
 }
 
 /// Computes the job's HMAC-SHA256 codes with `V.laneCount` lanes.
 @inlinable @inline(__always)
 public func sha256HMACLanes<V: SHA256Word>(_: V.Type, _ job: SHA256LaneJob) {
     var inner = SHA256State<V>(broadcast: job.innerKeyed)
-    sha256Compress(&inner, blockCount: job.bodyBlockCount) { block, t in laneWords(job.bodies, block, t) }
-    sha256Compress(&inner, blockCount: job.tailBlockCount) { block, t in laneWords(job.tails, block, t) }
+    sha256CompressLanes(&inner, job.bodies, blockCount: job.bodyBlockCount)
+    sha256CompressLanes(&inner, job.tails, blockCount: job.tailBlockCount)
     // Outer message block: the inner digest, 0x80, zeros, and the bit
     // length of 64 (key block) + 32 bytes, FIPS 180-4 5.1.1.
     let digest = inner
