@@ -63,7 +63,7 @@ struct YMMWords: SHA256Word {
     /// bytes. Why: gathering a word lane by lane took seven VPINSRDs and an
     /// insert, on the same two shuffle ports the rotations' shifts need.
     @inline(__always) static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>,
-                                                 byteOffset: Int) -> SHA256EightWords<Self> {
+                                                 byteOffset: Int) -> (Self, Self, Self, Self, Self, Self, Self, Self) {
         let byteSwap = _mm256_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,
                                        12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3)
         @inline(__always) func row(_ i: Int, _ offset: Int) -> SIMD4<Int64> {
@@ -81,7 +81,7 @@ struct YMMWords: SHA256Word {
         }
         let (w0, w1, w2, w3) = fourWords(byteOffset)
         let (w4, w5, w6, w7) = fourWords(byteOffset &+ 16)
-        return SHA256EightWords(w0, w1, w2, w3, w4, w5, w6, w7)
+        return (w0, w1, w2, w3, w4, w5, w6, w7)
     }
     @inline(__always) static func &+ (a: Self, b: Self) -> Self { Self(_mm256_add_epi32(a.v, b.v)) }
     @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm256_xor_si256(a.v, b.v)) }

@@ -46,14 +46,33 @@
 func sha256CompressLanes<V: SHA256Word>(_ state: inout SHA256State<V>, _ lanes: UnsafePointer<UnsafeRawPointer>,
                                         blockCount: Int) {
     let zero = V(broadcast: 0)
-    var first = SHA256EightWords(zero, zero, zero, zero, zero, zero, zero, zero), second = first
-    // The compression asks for W[0...15] in order at the start of each block.
+    var words = (zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero, zero)
+    // The compression asks for W[0...15] in order at the start of each block,
+    // each `t` a constant once inlined, so the switch folds away.
     sha256Compress(&state, blockCount: blockCount) { block, t in
         if t == 0 {
-            first = V.loadEightWords(lanes, byteOffset: block &* 64)
-            second = V.loadEightWords(lanes, byteOffset: block &* 64 &+ 32)
+            let (w0, w1, w2, w3, w4, w5, w6, w7) = V.loadEightWords(lanes, byteOffset: block &* 64)
+            let (w8, w9, w10, w11, w12, w13, w14, w15) = V.loadEightWords(lanes, byteOffset: block &* 64 &+ 32)
+            words = (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15)
         }
-        return t < 8 ? first[t] : second[t &- 8]
+        switch t {
+        case 0: return words.0
+        case 1: return words.1
+        case 2: return words.2
+        case 3: return words.3
+        case 4: return words.4
+        case 5: return words.5
+        case 6: return words.6
+        case 7: return words.7
+        case 8: return words.8
+        case 9: return words.9
+        case 10: return words.10
+        case 11: return words.11
+        case 12: return words.12
+        case 13: return words.13
+        case 14: return words.14
+        default: return words.15
+        }
     }
 }
 

@@ -37,7 +37,7 @@ public protocol SHA256Word {
     /// `byteOffset`, big-endian in memory), one word per lane in each.
     /// The default gathers each word lane by lane; a vector type may load
     /// whole rows and transpose them instead.
-    static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>, byteOffset: Int) -> SHA256EightWords<Self>
+    static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>, byteOffset: Int) -> (Self, Self, Self, Self, Self, Self, Self, Self)
     /// FIPS 180-4 (4.4)-(4.7), per lane.
     static func bigSigma0(_ x: Self) -> Self
     static func bigSigma1(_ x: Self) -> Self
@@ -45,39 +45,13 @@ public protocol SHA256Word {
     static func smallSigma1(_ x: Self) -> Self
 }
 
-/// Eight consecutive message words of every lane (``SHA256Word/loadEightWords(_:byteOffset:)``).
-@frozen public struct SHA256EightWords<W: SHA256Word> {
-    public var w0: W, w1: W, w2: W, w3: W, w4: W, w5: W, w6: W, w7: W
-
-    @inlinable @inline(__always)
-    public init(_ w0: W, _ w1: W, _ w2: W, _ w3: W, _ w4: W, _ w5: W, _ w6: W, _ w7: W) {
-        self.w0 = w0; self.w1 = w1; self.w2 = w2; self.w3 = w3
-        self.w4 = w4; self.w5 = w5; self.w6 = w6; self.w7 = w7
-    }
-
-    /// Word `t` (0...7); `t` is a constant wherever this is inlined.
-    @inlinable @inline(__always)
-    public subscript(_ t: Int) -> W {
-        switch t {
-        case 0: return w0
-        case 1: return w1
-        case 2: return w2
-        case 3: return w3
-        case 4: return w4
-        case 5: return w5
-        case 6: return w6
-        default: return w7
-        }
-    }
-}
-
 extension SHA256Word {
     @inlinable @inline(__always)
-    public static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>, byteOffset: Int) -> SHA256EightWords<Self> {
+    public static func loadEightWords(_ lanes: UnsafePointer<UnsafeRawPointer>, byteOffset: Int) -> (Self, Self, Self, Self, Self, Self, Self, Self) {
         @inline(__always) func word(_ t: Int) -> Self {
             Self { lane in UInt32(bigEndian: lanes[lane].loadUnaligned(fromByteOffset: byteOffset &+ 4 &* t, as: UInt32.self)) }
         }
-        return SHA256EightWords(word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7))
+        return (word(0), word(1), word(2), word(3), word(4), word(5), word(6), word(7))
     }
 
     /// The sigma functions as rotations: one instruction each where the unit
