@@ -19,6 +19,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 /// The program under attack.
 enum AttackedProgram: String, CaseIterable, Sendable, CustomStringConvertible {

@@ -7,6 +7,7 @@
 import Foundation
 import Testing
 import SpipedNet
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct DaemonBehaviour {

@@ -16,6 +16,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 @Suite struct DaemonReviewFindings {
     let scratch = Scratch()

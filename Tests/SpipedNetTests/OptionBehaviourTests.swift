@@ -8,6 +8,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct OptionBehaviour {

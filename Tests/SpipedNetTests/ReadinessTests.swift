@@ -7,6 +7,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct Readiness {

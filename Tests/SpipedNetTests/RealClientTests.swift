@@ -12,6 +12,7 @@
 import Foundation
 import Testing
 import SpipedNet
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct RealClients {

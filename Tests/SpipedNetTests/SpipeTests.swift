@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 import SpipedNet
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct Spipe {

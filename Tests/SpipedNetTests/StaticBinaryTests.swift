@@ -12,6 +12,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 extension ProcessTests {
     @Suite struct StaticBinary {

@@ -103,28 +103,22 @@ func freePort() -> UInt16 {
     return port
 }
 
-/// A running C spiped; killed on `stop()` or deinit.
+/// A running C spiped, spawned through `ChildProcess` (posix_spawn, not
+/// Foundation's Process, whose per-process bookkeeping LeakSanitizer
+/// reports); killed on `kill()` or deinit.
 final class ReferenceSpiped: @unchecked Sendable {
-    let process = Process()
+    private let child: ChildProcess
 
     /// Starts `/usr/bin/spiped -F <arguments>` and waits until `listening` accepts connections.
     init(_ arguments: [String], listening: String) throws {
-        process.executableURL = URL(fileURLWithPath: LibraryEnvironment.referenceSpiped)
-        process.arguments = ["-F"] + arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        child = try ChildProcess(LibraryEnvironment.referenceSpiped, ["-F"] + arguments)
         for _ in 0..<200 {
             if canConnect(listening) { return }
             usleep(10_000)
         }
     }
 
-    func kill() {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { kill() }
+    func kill() { child.killAndReap() }
 }
 
 /// Whether a plain connect to `address` (`[127.0.0.1]:port` or `/path`) succeeds.

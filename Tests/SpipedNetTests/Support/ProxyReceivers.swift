@@ -10,6 +10,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 /// A running PROXY protocol receiver.
 protocol ProxyReceiver: AnyObject {

@@ -8,6 +8,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 /// A failure to set up a real server, with what it printed.
 struct RealServerError: Error, CustomStringConvertible {

@@ -7,6 +7,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 /// Which implementation to run.
 enum Implementation: String, CustomStringConvertible, Sendable, CaseIterable {
