@@ -230,7 +230,7 @@ extension ProcessTests {
                                           ["-d", "-F", "-s", source.text, "-t", "[127.0.0.1]:9", "-k", scratch.key,
                                            "-u", "\(uid):\(uid)"], stderr: .file(scratch.path("u.err")))
             try #require(TestSockets.waitUntilListening(source.address, timeout: 10), "stderr: \(scratch.text("u.err"))")
-            let status = TestSockets.readProcFile("/proc/\(daemon.pid)/status")
+            let status = readProcFile("/proc/\(daemon.pid)/status")
             let field = { (name: String) in
                 status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
                     .map { $0.dropFirst(name.count + 1).split(whereSeparator: \.isWhitespace).map(String.init) } ?? []

@@ -116,7 +116,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// orphan is the container's init, which here polls every two seconds.
     public static func hasExited(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return true }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        let stat = readProcFile("/proc/\(pid)/stat")
         // The state follows the parenthesised command name.
         guard let close = stat.lastIndex(of: ")") else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
@@ -128,4 +128,21 @@ public final class ChildProcess: @unchecked Sendable {
         while !hasExited(pid) && Date() < deadline { usleep(10_000) }
         return hasExited(pid)
     }
+}
+
+/// A /proc file as text; invalid UTF-8 (binary abstract socket names of
+/// other processes) is replaced rather than making the whole read fail.
+public func readProcFile(_ path: String) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -8,6 +8,7 @@ import SpipedNet
 #if canImport(Glibc)
 import Glibc
 #endif
+import SpipedTestSupport
 
 enum TestSockets {
     /// A loopback port nothing listens on right now.
@@ -123,23 +124,6 @@ enum TestSockets {
             }
         }
         return false
-    }
-
-    /// A /proc file as text; invalid UTF-8 (binary abstract socket names of
-    /// other processes) is replaced rather than making the whole read fail.
-    static func readProcFile(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Waits until `address` is listening; false after `timeout`.
