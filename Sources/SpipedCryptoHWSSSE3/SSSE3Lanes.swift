@@ -1,10 +1,13 @@
-// The vector-permute AES-256-CTR (SpipedCryptoKernels/AESVectorPermute.swift)
-// on XMM registers, one block per register: SSSE3's PSHUFB is the byte
-// shuffle. This module alone is compiled with -mssse3 (and nothing newer),
-// so it runs on every x86_64 CPU with SSSE3.
+// Two constant-time AES-256-CTR kernels on XMM registers, both needing
+// SSSE3's PSHUFB byte shuffle: the vector-permute AES
+// (SpipedCryptoKernels/AESVectorPermute.swift), one block per register, and
+// the byte-layout bitsliced AES (SpipedCryptoKernels/AESByteslicedCTR.swift),
+// 8 blocks as 8 bit planes, where PSHUFB does ShiftRows and MixColumns'
+// rotations in one instruction each. This module alone is compiled with
+// -mssse3 (and nothing newer), so it runs on every x86_64 CPU with SSSE3.
 //
-// Guarantees: constant-time and allocation-free as the generic kernel; a raw
-// function with no policy: call it only when the CPU has SSSE3
+// Guarantees: constant-time and allocation-free as the generic kernels; raw
+// functions with no policy: call them only when the CPU has SSSE3
 // (SpipedCrypto's CryptoBackends checks) and `isCompiledIn` is true.
 import SpipedCryptoKernels
 #if arch(x86_64) && !SPIPED_NO_INTRINSICS
@@ -21,6 +24,37 @@ struct XMMBytes: AESByteShuffleWord {
     @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm_and_si128(a.v, b.v)) }
     @inline(__always) func shiftedRight4() -> Self { Self(_mm_srli_epi16(v, 4)) }
     @inline(__always) static func shuffle(_ table: Self, _ index: Self) -> Self { Self(_mm_shuffle_epi8(table.v, index.v)) }
+}
+
+/// A bit plane of 8 blocks for the byte-layout bitsliced AES.
+struct XMMBytePlanes: AESBytePlaneWord {
+    var v: SIMD2<Int64>                          // __m128i
+    @inline(__always) init(_ v: SIMD2<Int64>) { self.v = v }
+    @inline(__always) init(broadcast value: UInt64) { v = _mm_set1_epi64x(Int64(bitPattern: value)) }
+    static var laneCount: Int { 2 }
+    @inline(__always) init(loading p: UnsafeRawPointer) { v = p.loadUnaligned(as: SIMD2<Int64>.self) }
+    @inline(__always) init(bytes p: UnsafeRawPointer) { v = p.loadUnaligned(as: SIMD2<Int64>.self) }
+    @inline(__always) init(alignedBytes p: UnsafeRawPointer) { v = p.load(as: SIMD2<Int64>.self) }
+    @inline(__always) func store(to p: UnsafeMutableRawPointer) { p.storeBytes(of: v, as: SIMD2<Int64>.self) }
+    @inline(__always) static func ^ (a: Self, b: Self) -> Self { Self(_mm_xor_si128(a.v, b.v)) }
+    @inline(__always) static func & (a: Self, b: Self) -> Self { Self(_mm_and_si128(a.v, b.v)) }
+    @inline(__always) static func | (a: Self, b: Self) -> Self { Self(_mm_or_si128(a.v, b.v)) }
+    @inline(__always) static prefix func ~ (a: Self) -> Self { Self(_mm_xor_si128(a.v, _mm_set1_epi64x(-1))) }
+    @inline(__always) static func & (a: Self, mask: UInt64) -> Self {
+        Self(_mm_and_si128(a.v, _mm_set1_epi64x(Int64(bitPattern: mask))))
+    }
+    @inline(__always) static func &>> (a: Self, n: UInt64) -> Self { Self(_mm_srli_epi64(a.v, Int32(n))) }
+    @inline(__always) static func &<< (a: Self, n: UInt64) -> Self { Self(_mm_slli_epi64(a.v, Int32(n))) }
+    @inline(__always) func shuffled(_ index: Self) -> Self { Self(_mm_shuffle_epi8(v, index.v)) }
+    // PSHUFD (a C macro Swift does not import; LLVM selects it for these lane shuffles).
+    @inline(__always) func lanesRotatedByOne() -> Self {
+        let x = unsafeBitCast(v, to: SIMD4<UInt32>.self)
+        return Self(unsafeBitCast(SIMD4<UInt32>(x[1], x[2], x[3], x[0]), to: SIMD2<Int64>.self))
+    }
+    @inline(__always) func lanesRotatedByTwo() -> Self {
+        let x = unsafeBitCast(v, to: SIMD4<UInt32>.self)
+        return Self(unsafeBitCast(SIMD4<UInt32>(x[2], x[3], x[0], x[1]), to: SIMD2<Int64>.self))
+    }
 }
 #endif
 
@@ -43,6 +77,20 @@ public enum SSSE3Lanes {
         #if arch(x86_64) && !SPIPED_NO_INTRINSICS
         aesVectorPermuteCTR(XMMBytes.self, roundKeys: roundKeys, tables: tables, nonce: nonce, firstBlock: firstBlock,
                             buffer: buffer, blocks: blocks)
+        #else
+        preconditionFailure("the SSSE3 kernels are not compiled into this build")
+        #endif
+    }
+
+    /// Bitsliced AES-256-CTR over byte-layout planes, 8 blocks per pass:
+    /// XORs `passes * 128` bytes of keystream into `buffer`; `roundKeys` from
+    /// `aesByteslicedPrepareRoundKeys`.
+    @inline(never)
+    public static func aesByteslicedCTR(roundKeys: UnsafeRawPointer, nonce: UInt64, firstBlock: UInt64,
+                                        buffer: UnsafeMutableRawPointer, passes: Int) {
+        #if arch(x86_64) && !SPIPED_NO_INTRINSICS
+        SpipedCryptoKernels.aesByteslicedCTR(XMMBytePlanes.self, roundKeys: roundKeys, nonce: nonce,
+                                             firstBlock: firstBlock, buffer: buffer, passes: passes)
         #else
         preconditionFailure("the SSSE3 kernels are not compiled into this build")
         #endif

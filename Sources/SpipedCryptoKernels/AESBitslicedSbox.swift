@@ -82,6 +82,16 @@ extension SIMD2: AESPlaneWord where Scalar == UInt64 {
     /// Applies the AES S-box to every byte slot (constant time).
     @inlinable @inline(__always)
     public mutating func substitute() {
+        substituteWithoutAffineConstant()
+        q0 = ~q0; q1 = ~q1; q5 = ~q5; q6 = ~q6           // + 0x63
+    }
+
+    /// The S-box without its affine constant 0x63 (the four XNORs of the
+    /// circuit become XORs). Why: ShiftRows and MixColumns map a state of
+    /// all-0x63 bytes to itself, so a kernel may add the constant with the
+    /// next round key instead, four operations fewer per round.
+    @inlinable @inline(__always)
+    public mutating func substituteWithoutAffineConstant() {
         let x0 = q7, x1 = q6, x2 = q5, x3 = q4, x4 = q3, x5 = q2, x6 = q1, x7 = q0
 
         // Top linear transformation (23 XOR).
@@ -111,16 +121,17 @@ extension SIMD2: AESPlaneWord where Scalar == UInt64 {
         let z12 = t43 & y13, z13 = t40 & y5, z14 = t29 & y2, z15 = t42 & y9
         let z16 = t45 & y14, z17 = t41 & y8
 
-        // Bottom linear transformation (with the affine constant as XNORs).
+        // Bottom linear transformation (the circuit's XNORs for s1, s2, s6,
+        // s7 are XORs here; substitute() adds the constant).
         let t46 = z15 ^ z16, t47 = z10 ^ z11, t48 = z5 ^ z13, t49 = z9 ^ z10
         let t50 = z2 ^ z12, t51 = z2 ^ z5, t52 = z7 ^ z8, t53 = z0 ^ z3
         let t54 = z6 ^ z7, t55 = z16 ^ z17, t56 = z12 ^ t48, t57 = t50 ^ t53
         let t58 = z4 ^ t46, t59 = z3 ^ t54, t60 = t46 ^ t57, t61 = z14 ^ t57
         let t62 = t52 ^ t58, t63 = t49 ^ t58, t64 = z4 ^ t59, t65 = t61 ^ t62
         let t66 = z1 ^ t63
-        let s0 = t59 ^ t63, s6 = ~(t56 ^ t62), s7 = ~(t48 ^ t60), t67 = t64 ^ t65
-        let s3 = t53 ^ t66, s4 = t51 ^ t66, s5 = t47 ^ t65, s1 = ~(t64 ^ s3)
-        let s2 = ~(t55 ^ t67)
+        let s0 = t59 ^ t63, s6 = t56 ^ t62, s7 = t48 ^ t60, t67 = t64 ^ t65
+        let s3 = t53 ^ t66, s4 = t51 ^ t66, s5 = t47 ^ t65, s1 = t64 ^ s3
+        let s2 = t55 ^ t67
 
         q7 = s0; q6 = s1; q5 = s2; q4 = s3; q3 = s4; q2 = s5; q1 = s6; q0 = s7
     }

@@ -53,5 +53,7 @@ let availableCTRKernels = AES256ConstantTime.CTRKernel.allCases.filter(\.isAvail
         #expect(AES256ConstantTime(key: [UInt8](repeating: 3, count: 32)).kernel == CryptoBackends.current.constantTimeAESKernel)
         #expect(AES256ConstantTime.CTRKernel.vpermAVX2.blocksPerPass == 8 && AES256ConstantTime.CTRKernel.vpermSSSE3.blocksPerPass == 4)
         #expect(AES256ConstantTime.CTRKernel.allCases.filter(\.isVectorPermute) == [.vpermSSSE3, .vpermAVX2])
+        #expect(AES256ConstantTime.CTRKernel.bitslicedSSSE3.blocksPerPass == 8)
+        #expect(AES256ConstantTime.CTRKernel.bitslicedSSSE3.backendName == "bitsliced-ssse3-x8")
     }
 }

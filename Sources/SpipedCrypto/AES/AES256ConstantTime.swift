@@ -35,8 +35,13 @@ package struct AES256ConstantTime: AES256BlockCipher {
     /// 15 round keys x 8 bit planes (960 bytes), allocated once.
     private let keys: SecretBuffer
 
-    /// The vector-permute kernel's round keys (240 bytes), if it is the kernel.
-    private let vectorPermuteKeys: SecretBuffer?
+    /// Round keys in the SSSE3 and AVX2 kernels' own forms, if one of them is
+    /// the kernel: the vector-permute keys (240 bytes) from offset 0 and, for
+    /// the byte-layout bitsliced kernel, its planes from ``bytePlaneKeyOffset``.
+    private let kernelKeys: SecretBuffer?
+
+    /// Where the byte-layout planes start in ``kernelKeys`` (16-byte aligned).
+    private static let bytePlaneKeyOffset = 256
 
     /// The kernel `xorKeystream` uses.
     package let kernel: CTRKernel
@@ -53,9 +58,13 @@ package struct AES256ConstantTime: AES256BlockCipher {
         precondition(key.count == 32, "AES-256 needs a 32-byte key")
         self.kernel = kernel.isAvailable ? kernel : .simd2
         keys = SecretBuffer(byteCount: AES256ConstantTime.roundKeyWordCount * 8)
-        vectorPermuteKeys = self.kernel.isVectorPermute ? SecretBuffer(byteCount: 240) : nil
+        // The byte-layout bitsliced kernel leaves its last 1...7 blocks to the vector-permute one.
+        let bytePlanes = self.kernel == .bitslicedSSSE3
+        kernelKeys = self.kernel.isVectorPermute ? SecretBuffer(byteCount: 240)
+            : bytePlanes ? SecretBuffer(byteCount: AES256ConstantTime.bytePlaneKeyOffset + aesByteslicedRoundKeyByteCount) : nil
         AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self),
-                                     vectorPermuteKeys: vectorPermuteKeys?.bytes)
+                                     vectorPermuteKeys: kernelKeys?.bytes,
+                                     bytePlaneKeys: bytePlanes ? kernelKeys.map { $0.bytes + AES256ConstantTime.bytePlaneKeyOffset } : nil)
     }
 
     private var roundKeys: UnsafePointer<UInt64> {
@@ -94,7 +103,7 @@ package struct AES256ConstantTime: AES256BlockCipher {
         let count = buffer.count
         var block = firstBlock
         var offset = 0
-        if let vk = vectorPermuteKeys?.bytes {
+        if let vk = kernelKeys?.bytes {
             let vectorPermute = { (buffer: UnsafeMutableRawPointer, first: UInt64, blocks: Int) in
                 let tables = AESVectorPermuteTables.pointer
                 if self.kernel == .vpermAVX2 {
@@ -104,7 +113,13 @@ package struct AES256ConstantTime: AES256BlockCipher {
                 }
             }
             let blocks = count / 16
-            if blocks > 0 { vectorPermute(base, block, blocks) }
+            var done = 0
+            if kernel == .bitslicedSSSE3, blocks >= 8 {
+                SSSE3Lanes.aesByteslicedCTR(roundKeys: vk + AES256ConstantTime.bytePlaneKeyOffset, nonce: nonce, firstBlock: block,
+                                            buffer: base, passes: blocks / 8)
+                done = blocks / 8 * 8
+            }
+            if blocks > done { vectorPermute(base + done * 16, block &+ UInt64(done), blocks - done) }
             if count % 16 != 0 {
                 // A final partial block: its keystream into zeroed scratch, the prefix used, the scratch wiped.
                 var scratch: (UInt64, UInt64) = (0, 0)
@@ -125,7 +140,7 @@ package struct AES256ConstantTime: AES256BlockCipher {
             switch kernel {
             case .avx512: AVX512Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             case .avx2: AVX2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
-            case .simd2, .vpermSSSE3, .vpermAVX2:       // the vector-permute kernels returned above
+            case .simd2, .vpermSSSE3, .vpermAVX2, .bitslicedSSSE3:   // the SSSE3 and AVX2 kernels returned above
                 SSE2Lanes.aesCTR(roundKeys: rk, nonce: nonce, firstBlock: block, buffer: base, passes: passes)
             }
             offset = passes * 16 * kernel.blocksPerPass
@@ -157,7 +172,7 @@ package struct AES256ConstantTime: AES256BlockCipher {
     /// Overwrites the expanded key (shared by all copies of this value).
     package mutating func wipe() {
         keys.wipe()
-        vectorPermuteKeys?.wipe()
+        kernelKeys?.wipe()
     }
 
     /// 64 bytes of keystream: counter blocks `block ... block + 3` encrypted,

@@ -13,9 +13,10 @@ extension AES256ConstantTime {
     static let roundKeyWordCount = 15 * 8
 
     /// Expands a 32-byte key into `out` (``roundKeyWordCount`` words) and, if
-    /// `vectorPermuteKeys` is given, 240 bytes of vector-permute round keys there.
+    /// given, 240 bytes of vector-permute round keys into `vectorPermuteKeys`
+    /// and the byte-layout planes (`aesByteslicedRoundKeyByteCount` bytes) into `bytePlaneKeys`.
     static func expandKey(_ key: some Collection<UInt8>, into out: UnsafeMutablePointer<UInt64>,
-                          vectorPermuteKeys: UnsafeMutableRawPointer? = nil) {
+                          vectorPermuteKeys: UnsafeMutableRawPointer? = nil, bytePlaneKeys: UnsafeMutableRawPointer? = nil) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 60) { w in
             // FIPS-197 section 5.2, Nk = 8; words are little-endian by byte
             // (byte 0 of the word is its least significant byte).
@@ -46,14 +47,15 @@ extension AES256ConstantTime {
                 k[0] = p.q0; k[1] = p.q1; k[2] = p.q2; k[3] = p.q3
                 k[4] = p.q4; k[5] = p.q5; k[6] = p.q6; k[7] = p.q7
             }
-            if let vk = vectorPermuteKeys {
+            if vectorPermuteKeys != nil || bytePlaneKeys != nil {
                 // FIPS-197 byte order: byte n of a round key is byte n % 4 of its word n / 4.
                 withUnsafeTemporaryAllocation(byteCount: 240, alignment: 16) { standard in
                     guard let bytes = standard.baseAddress else { return }
                     for i in 0..<240 {
                         bytes.storeBytes(of: UInt8(truncatingIfNeeded: w[i >> 2] >> UInt32(8 * (i & 3))), toByteOffset: i, as: UInt8.self)
                     }
-                    AESVectorPermuteTables.prepareRoundKeys(UnsafeRawPointer(bytes), into: vk)
+                    if let vk = vectorPermuteKeys { AESVectorPermuteTables.prepareRoundKeys(UnsafeRawPointer(bytes), into: vk) }
+                    if let bk = bytePlaneKeys { aesByteslicedPrepareRoundKeys(UnsafeRawPointer(bytes), into: bk) }
                     secureZero(standard)
                 }
             }
