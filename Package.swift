@@ -19,7 +19,7 @@ let hwBigNumFlags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f", "-Xcc", 
 // BMI1/BMI2 as well, for the single-message SHA-256 rounds (RORX, ANDN); every AVX2 CPU detection accepts has them.
 let hwAVX2Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx2", "-Xcc", "-mbmi", "-Xcc", "-mbmi2"]
 let hwAVX512Flags: [String] = portableOnly ? [] : ["-Xcc", "-mavx512f"]
-// The vector-permute AES on XMM registers needs SSSE3's PSHUFB and nothing newer.
+// The SSSE3 AES kernels on XMM registers (vector permutes, byte-layout bitsliced) need PSHUFB and nothing newer.
 let hwSSSE3Flags: [String] = portableOnly ? [] : ["-Xcc", "-mssse3"]
 #else
 let hwFlags: [String] = []
@@ -77,7 +77,7 @@ let package = Package(
         // The same kernels on the baseline vector unit (SSE2 intrinsics on x86_64, no extra flags; SIMD types elsewhere).
         .target(name: "SpipedCryptoHWSSE2", dependencies: ["SpipedCryptoKernels"],
                 swiftSettings: portableOnly ? [.define("SPIPED_NO_INTRINSICS")] : []),
-        // Vector-permute AES-256-CTR on XMM registers (PSHUFB), called only after CPU detection.
+        // AES-256-CTR on XMM registers with PSHUFB (vector permutes, byte-layout bitslicing), called only after CPU detection.
         .target(name: "SpipedCryptoHWSSSE3", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwSSSE3Flags)),
         .target(name: "SpipedCryptoHWAVX2", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX2Flags)),
         .target(name: "SpipedCryptoHWAVX512", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX512Flags)),

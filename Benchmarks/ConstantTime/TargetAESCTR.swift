@@ -1,7 +1,8 @@
 // Target: AES256ConstantTime's bulk CTR path (`xorKeystream`), whose kernel
-// CryptoBackends selects (vector permutes with AVX2 or SSSE3, bitsliced SSE2
-// without SSSE3); run it plain, under SPIPED_DISABLE=avx2 and under
-// SPIPED_DISABLE=ssse3 to measure each (the report names the one used).
+// CryptoBackends selects (vector permutes with AVX2, byte-layout bitsliced
+// with SSSE3 alone, bitsliced SSE2 without SSSE3); run it plain, under
+// SPIPED_DISABLE=avx2 and under SPIPED_DISABLE=ssse3 to measure each (the
+// report names the one used).
 //
 // Classes: fixed = the counter block of the first block equal to the first
 // 16 key bytes (nonce = key[0..<8], first block = key[8..<16], big-endian),

@@ -47,7 +47,7 @@ let catalog: [Entry] = [
         try SHA256Target(chunkSize: $0) },
     entry("aes-ct", 10_000_000, chunk: 10_000, "AES256ConstantTime.encryptBlock (bitsliced)") {
         try AESTarget(name: "aes-ct", expectation: .noLeak, evict: false, chunkSize: $0) { AES256ConstantTime(key: $0) } },
-    entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (wide bitsliced passes)") {
+    entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (the kernel CryptoBackends chose)") {
         try AESCTRTarget(chunkSize: $0) },
     entry("aes-hw", 20_000_000, chunk: 10_000, "AES256Hardware.encryptBlock (AES-NI)", available: AES256Hardware.isSupported) {
         try AESTarget(name: "aes-hw", expectation: .noLeak, evict: false, batch: 8, chunkSize: $0) { AES256Hardware(key: $0) } },

@@ -1,5 +1,6 @@
 // spiped-bench ratios [rounds]: the issue-19 rows (SHA-256 of 1 MiB without
-// SHA-NI, HMAC-SHA256 of 64 x 1036-byte packets in lanes) as same-run
+// SHA-NI, HMAC-SHA256 of 64 x 1036-byte packets in lanes, constant-time
+// AES-256-CTR of 1028-byte packets without AES-NI) as same-run
 // ratios against `openssl speed` masked with OPENSSL_ia32cap, with ours and
 // openssl's measurement alternated `rounds` times (0.5 CPU seconds each)
 // and the median ratio printed per row. Why: on a shared machine the speed
@@ -87,6 +88,24 @@ func runAlternatingRatios(rounds: Int) {
         }
     }
 
+    let key = [UInt8](repeating: 0x42, count: 32)
+    var packetBody = [UInt8](repeating: 0xa5, count: body)
+    for kernel in AES256ConstantTime.CTRKernel.allCases where kernel.isAvailable {
+        let aes = AES256ConstantTime(key: key, kernel: kernel)
+        var nonce: UInt64 = 0
+        let ours: () -> Double = {
+            packetBody.withUnsafeMutableBytes { buffer in
+                measureMBps(bytesPerIteration: body, minSeconds: 0.5) {
+                    aes.xorKeystream(nonce: nonce, firstBlock: 0, buffer)   // a fresh nonce per packet
+                    nonce &+= 1
+                }
+            }
+        }
+        rows.append(AlternatingRow(label: "AES-256-CTR 1028 B, ct-\(kernel.backendName), openssl w/o AES-NI", ours: ours,
+                                   openssl: { opensslSpeed(["-seconds", "1", "-bytes", "\(body)", "-evp", "aes-256-ctr"],
+                                                           blockSize: body, environment: opensslWithoutAESNI).map { $0 / 1e6 } }))
+    }
+
     print("== same-run ratios, ours and openssl alternated \(rounds) times (median, range) ==")
     for round in 0..<rounds {
         for i in rows.indices {
@@ -104,4 +123,5 @@ func runAlternatingRatios(rounds: Int) {
     }
     benchSink(digest)
     benchSink(codes)
+    benchSink(packetBody)
 }

@@ -26,7 +26,10 @@ struct XMMBytes: AESByteShuffleWord {
     @inline(__always) static func shuffle(_ table: Self, _ index: Self) -> Self { Self(_mm_shuffle_epi8(table.v, index.v)) }
 }
 
-/// A bit plane of 8 blocks for the byte-layout bitsliced AES.
+/// A bit plane of 8 blocks for the byte-layout bitsliced AES. Its Boolean
+/// operators repeat SSE2's `XMMPlanes` on purpose: a word type is compiled
+/// by its own module, with that module's flags, and sharing one would mean
+/// public inlinable intrinsics in the SSE2 module's interface.
 struct XMMBytePlanes: AESBytePlaneWord {
     var v: SIMD2<Int64>                          // __m128i
     @inline(__always) init(_ v: SIMD2<Int64>) { self.v = v }
