@@ -86,6 +86,15 @@ extension UInt32: SHA256Word {
     @inlinable public static var laneCount: Int { 1 }
     @inlinable @inline(__always) public init(gathering word: (_ lane: Int) -> UInt32) { self = word(0) }
     @inlinable @inline(__always) public func lane(_ i: Int) -> UInt32 { self }
+
+    /// The sigmas with the rotations nested, rotr(x ^ rotr(x ^ rotr(x, c - b), b - a), a)
+    /// = rotr(x, a) ^ rotr(x, b) ^ rotr(x, c). Why: x86's ROR overwrites its
+    /// operand, so each rotation of one shared value needs a copy first; nested,
+    /// every rotation acts on a fresh value (1 copy per sigma instead of 3).
+    @inlinable @inline(__always) public static func bigSigma0(_ x: Self) -> Self { rotr(x ^ rotr(x ^ rotr(x, 9), 11), 2) }
+    @inlinable @inline(__always) public static func bigSigma1(_ x: Self) -> Self { rotr(x ^ rotr(x ^ rotr(x, 14), 5), 6) }
+    @inlinable @inline(__always) public static func smallSigma0(_ x: Self) -> Self { rotr(x ^ rotr(x, 11), 7) ^ (x &>> 3) }
+    @inlinable @inline(__always) public static func smallSigma1(_ x: Self) -> Self { rotr(x ^ rotr(x, 2), 17) ^ (x &>> 10) }
 }
 
 /// Swift's SIMD types as lane words: the portable wide form (aarch64, builds
