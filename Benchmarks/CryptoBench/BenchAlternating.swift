@@ -2,8 +2,9 @@
 // SHA-NI, HMAC-SHA256 of 64 x 1036-byte packets in lanes, constant-time
 // AES-256-CTR of 1028-byte packets without AES-NI) as same-run
 // ratios against `openssl speed` masked with OPENSSL_ia32cap, with ours and
-// openssl's measurement alternated `rounds` times (0.5 CPU seconds each)
-// and the median ratio printed per row. Why: on a shared machine the speed
+// openssl's measurement alternated `rounds` times (1 CPU second each) and
+// the median ratio printed per row, with the ratio of each side's best
+// round beside it. Why: on a shared machine the speed
 // of either side drifts by tens of percent within a minute; a ratio of
 // adjacent measurements, taken many times, drifts far less than one ratio
 // of figures taken seconds apart.
@@ -20,6 +21,7 @@ private struct AlternatingRow {
     let ours: () -> Double
     let openssl: () -> Double?
     var ratios: [Double] = []
+    var bestOurs = 0.0, bestOpenssl = 0.0
 }
 
 func runAlternatingRatios(rounds: Int) {
@@ -34,7 +36,7 @@ func runAlternatingRatios(rounds: Int) {
         {
             message.withUnsafeBytes { input in
                 digest.withUnsafeMutableBytes { out in
-                    measureMBps(bytesPerIteration: mebibyte, minSeconds: 0.5) {
+                    measureMBps(bytesPerIteration: mebibyte, minSeconds: 1.0) {
                         var hasher = SHA256(implementation: implementation)
                         hasher.update(input)
                         hasher.finalize(into: out)
@@ -68,7 +70,7 @@ func runAlternatingRatios(rounds: Int) {
                         let bodyTable = (0..<packets).map { UnsafeRawPointer(b.baseAddress!) + $0 * body }
                         let suffixTable = (0..<packets).map { UnsafeRawPointer(c.baseAddress!) + $0 * suffix }
                         let codeTable = (0..<packets).map { out.baseAddress! + $0 * 32 }
-                        return measureMBps(bytesPerIteration: packets * packet, minSeconds: 0.5) {
+                        return measureMBps(bytesPerIteration: packets * packet, minSeconds: 1.0) {
                             keyed.authenticationCodes(count: packets, bodies: bodyTable, bodyByteCount: body,
                                                       suffixes: suffixTable, suffixByteCount: suffix,
                                                       codes: codeTable, lanes: lanes)
@@ -95,7 +97,7 @@ func runAlternatingRatios(rounds: Int) {
         var nonce: UInt64 = 0
         let ours: () -> Double = {
             packetBody.withUnsafeMutableBytes { buffer in
-                measureMBps(bytesPerIteration: body, minSeconds: 0.5) {
+                measureMBps(bytesPerIteration: body, minSeconds: 1.0) {
                     aes.xorKeystream(nonce: nonce, firstBlock: 0, buffer)   // a fresh nonce per packet
                     nonce &+= 1
                 }
@@ -112,6 +114,8 @@ func runAlternatingRatios(rounds: Int) {
             guard let reference = rows[i].openssl() else { continue }
             let speed = rows[i].ours()
             rows[i].ratios.append(speed / reference)
+            rows[i].bestOurs = max(rows[i].bestOurs, speed)
+            rows[i].bestOpenssl = max(rows[i].bestOpenssl, reference)
             print("  round \(round + 1): \(rows[i].label): ours \(formatFigure(speed)) MB/s, openssl \(formatFigure(reference)) MB/s")
         }
     }
@@ -119,7 +123,9 @@ func runAlternatingRatios(rounds: Int) {
         let sorted = row.ratios.sorted()
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         print("\(row.label.padding(toLength: 58, withPad: " ", startingAt: 0)) ratio median \(formatFigure(median, decimals: 2))"
-              + "  range \(formatFigure(sorted.first, decimals: 2))-\(formatFigure(sorted.last, decimals: 2))")
+              + "  range \(formatFigure(sorted.first, decimals: 2))-\(formatFigure(sorted.last, decimals: 2))"
+              + "  best/best \(formatFigure(row.bestOurs / row.bestOpenssl, decimals: 2))"
+              + " (\(formatFigure(row.bestOurs)) vs \(formatFigure(row.bestOpenssl)) MB/s)")
     }
     benchSink(digest)
     benchSink(codes)

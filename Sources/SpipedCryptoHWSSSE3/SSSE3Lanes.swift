@@ -2,9 +2,10 @@
 // SSSE3's PSHUFB byte shuffle: the vector-permute AES
 // (SpipedCryptoKernels/AESVectorPermute.swift), one block per register, and
 // the byte-layout bitsliced AES (SpipedCryptoKernels/AESByteslicedCTR.swift),
-// 8 blocks as 8 bit planes, where PSHUFB does ShiftRows and MixColumns'
-// rotations in one instruction each. This module alone is compiled with
-// -mssse3 (and nothing newer), so it runs on every x86_64 CPU with SSSE3.
+// 8 blocks as 8 bit planes, where PSHUFB fetches MixColumns' other rows in
+// one instruction per plane (ShiftRows is folded into those shuffles). This
+// module alone is compiled with -mssse3 (and nothing newer), so it runs on
+// every x86_64 CPU with SSSE3.
 //
 // Guarantees: constant-time and allocation-free as the generic kernels; raw
 // functions with no policy: call them only when the CPU has SSSE3
@@ -49,15 +50,6 @@ struct XMMBytePlanes: AESBytePlaneWord {
     @inline(__always) static func &>> (a: Self, n: UInt64) -> Self { Self(_mm_srli_epi64(a.v, Int32(n))) }
     @inline(__always) static func &<< (a: Self, n: UInt64) -> Self { Self(_mm_slli_epi64(a.v, Int32(n))) }
     @inline(__always) func shuffled(_ index: Self) -> Self { Self(_mm_shuffle_epi8(v, index.v)) }
-    // PSHUFD (a C macro Swift does not import; LLVM selects it for these lane shuffles).
-    @inline(__always) func lanesRotatedByOne() -> Self {
-        let x = unsafeBitCast(v, to: SIMD4<UInt32>.self)
-        return Self(unsafeBitCast(SIMD4<UInt32>(x[1], x[2], x[3], x[0]), to: SIMD2<Int64>.self))
-    }
-    @inline(__always) func lanesRotatedByTwo() -> Self {
-        let x = unsafeBitCast(v, to: SIMD4<UInt32>.self)
-        return Self(unsafeBitCast(SIMD4<UInt32>(x[2], x[3], x[0], x[1]), to: SIMD2<Int64>.self))
-    }
 }
 #endif
 

@@ -8,31 +8,36 @@
 // Layout: plane q_i holds bit i of every state byte of the 8 blocks. Byte
 // 4 r + c of a plane is row r, column c (row-major, unlike FIPS-197's
 // column-major block bytes), and bit k of that byte belongs to block k. So
-// ShiftRows is one byte shuffle per plane, and "the next row of the same
-// column" is the next 32-bit lane: MixColumns' rotations are PSHUFD.
+// any byte permutation of the state is one byte shuffle per plane, and "the
+// next row" is the next 32-bit lane.
+//
+// Fixsliced (after Adomnicai and Peyrin, "Fixslicing AES-like ciphers",
+// TCHES 2021/1): ShiftRows is never applied. After round i the planes hold
+// the state with its first i ShiftRows undone, a known byte permutation of
+// period 4, so MixColumns' "row r + k of the same column" becomes one PSHUFB
+// whose index depends on i mod 4 (at i = 0 mod 4, the lane rotations),
+// round key i is laid out with that permutation when it is prepared, and
+// the last permutation is undone by the final transpose's shuffle: 8 byte
+// shuffles fewer per round.
 //
 // Guarantees: constant time. Everything is straight-line XOR/AND/NOT, fixed
-// shifts and shuffles with constant indices; round keys are read at
-// addresses fixed by the round number; loop counts depend only on `passes`.
-// No allocation. Keystream reaches memory only in a stack scratch that is
-// zeroed before returning.
+// shifts and shuffles with constant indices; round keys and shuffle indices
+// are read at addresses fixed by the round number; loop counts depend only
+// on `passes`. No allocation.
+// Keystream reaches memory only in `buffer`; the stack scratch (counter
+// blocks and shuffle indices) is zeroed before returning.
 
-/// A 128-bit plane word with the byte and lane shuffles the byte-layout
-/// rounds need, beside the Boolean operations of ``AESPlaneWord`` (whose
-/// shifts and masks act on 64-bit halves, which the bit transpose is
-/// indifferent to).
+/// A 128-bit plane word with the byte shuffle the byte-layout rounds need,
+/// beside the Boolean operations of ``AESPlaneWord`` (whose shifts and masks
+/// act on 64-bit halves, which the bit transpose is indifferent to).
 public protocol AESBytePlaneWord: AESPlaneWord {
     /// 16 bytes from any address.
     init(bytes p: UnsafeRawPointer)
-    /// 16 bytes from a 16-byte-aligned address (a round-key plane: the load
-    /// can be the XOR's memory operand).
+    /// 16 bytes from a 16-byte-aligned address (a round-key plane or a
+    /// shuffle index: the load can be the instruction's memory operand).
     init(alignedBytes p: UnsafeRawPointer)
     /// Byte n of the result is byte `index[n]` of `self` (every index < 16).
     func shuffled(_ index: Self) -> Self
-    /// 32-bit lane r of the result is lane (r + 1) mod 4 of `self`.
-    func lanesRotatedByOne() -> Self
-    /// 32-bit lane r of the result is lane (r + 2) mod 4 of `self`.
-    func lanesRotatedByTwo() -> Self
 }
 
 /// Round keys for ``aesByteslicedCTR(_:roundKeys:nonce:firstBlock:buffer:passes:)``:
@@ -40,15 +45,17 @@ public protocol AESBytePlaneWord: AESPlaneWord {
 public let aesByteslicedRoundKeyByteCount = 15 * 8 * 16
 
 /// Spreads the 15 FIPS-197 round keys (240 bytes, each in block byte order)
-/// into planes: byte 4 r + c of plane i is 0xFF where bit i of key byte
-/// r + 4 c is set. Rounds 1...14 also take the S-box's constant 0x63 (the
-/// kernel's S-box leaves it out). Branch-free in the key bytes.
+/// into planes: byte 4 r + c of plane i of key `round` is 0xFF where bit i
+/// of key byte r + 4 ((c - round r) mod 4) is set, the state's position
+/// after `round` ShiftRows left out. Rounds 1...14 also take the S-box's
+/// constant 0x63 (the kernel's S-box leaves it out). Branch-free in the key bytes.
 public func aesByteslicedPrepareRoundKeys(_ standard: UnsafeRawPointer, into out: UnsafeMutableRawPointer) {
     for round in 0..<15 {
         let constant: UInt8 = round == 0 ? 0 : 0x63
         for row in 0..<4 {
             for column in 0..<4 {
-                let byte = standard.load(fromByteOffset: 16 &* round &+ row &+ 4 &* column, as: UInt8.self) ^ constant
+                let source = AESByteslicedIndex.skippedShiftRows(round, row, column)
+                let byte = standard.load(fromByteOffset: 16 &* round &+ row &+ 4 &* source, as: UInt8.self) ^ constant
                 for bit in 0..<8 {
                     let set = 0 &- ((byte &>> UInt8(bit)) & 1)         // 0x00 or 0xFF
                     out.storeBytes(of: set, toByteOffset: 128 &* round &+ 16 &* bit &+ 4 &* row &+ column, as: UInt8.self)
@@ -61,10 +68,20 @@ public func aesByteslicedPrepareRoundKeys(_ standard: UnsafeRawPointer, into out
 /// The shuffle indices, as 16 bytes each.
 @usableFromInline
 enum AESByteslicedIndex {
+    /// After `round` ShiftRows left out, the true state's byte (r, c) sits
+    /// in column (c + round r) mod 4 of row r; this is the inverse: the true
+    /// column of the byte stored at (r, c).
+    static func skippedShiftRows(_ round: Int, _ r: Int, _ c: Int) -> Int { (c &- round &* r) & 3 }
+
     /// Block byte r + 4 c <-> row-major byte 4 r + c (a 4 x 4 transpose, its own inverse).
     @usableFromInline static let transpose: (UInt64, UInt64) = index { r, c in r &+ 4 &* c }
-    /// ShiftRows in the row-major layout: byte (r, c) takes byte (r, c + r mod 4).
-    @usableFromInline static let shiftRows: (UInt64, UInt64) = index { r, c in 4 &* r &+ (c &+ r) & 3 }
+    /// The output transpose after round 14 (14 = 2 mod 4 ShiftRows left
+    /// out): block byte r + 4 c takes stored byte (c, (r + 2 c) mod 4).
+    @usableFromInline static let finalTranspose: (UInt64, UInt64) = index { r, c in 4 &* c &+ (r &+ 2 &* c) & 3 }
+    /// MixColumns' row r + k of the same column after `round` ShiftRows left
+    /// out (k = 1, 2): byte (r, c) takes byte (r + k, c + k round), mod 4.
+    @usableFromInline static let nextRow: [(UInt64, UInt64)] = (0..<4).map { j in index { r, c in 4 &* ((r &+ 1) & 3) &+ (c &+ j) & 3 } }
+    @usableFromInline static let rowAfterNext: [(UInt64, UInt64)] = (0..<4).map { j in index { r, c in 4 &* ((r &+ 2) & 3) &+ (c &+ 2 &* j) & 3 } }
 
     /// Byte 4 r + c of the index is `source(r, c)`.
     static func index(_ source: (Int, Int) -> Int) -> (UInt64, UInt64) {
@@ -78,34 +95,26 @@ enum AESByteslicedIndex {
 }
 
 extension AESPlanes where W: AESBytePlaneWord {
-    /// Eight blocks (FIPS-197 byte order) into byte-layout planes, or back:
-    /// the 4 x 4 byte transpose and the 8 x 8 bit transpose are both their
-    /// own inverses, and they commute.
+    /// Every plane through the byte shuffle `index`.
     @inlinable @inline(__always)
-    mutating func transposeByteLayout(_ transpose: W) {
-        q0 = q0.shuffled(transpose); q1 = q1.shuffled(transpose); q2 = q2.shuffled(transpose); q3 = q3.shuffled(transpose)
-        q4 = q4.shuffled(transpose); q5 = q5.shuffled(transpose); q6 = q6.shuffled(transpose); q7 = q7.shuffled(transpose)
-        transposeBitsInByteLanes()
-    }
-
-    @inlinable @inline(__always)
-    mutating func byteShiftRows(_ index: W) {
+    mutating func shuffleBytes(_ index: W) {
         q0 = q0.shuffled(index); q1 = q1.shuffled(index); q2 = q2.shuffled(index); q3 = q3.shuffled(index)
         q4 = q4.shuffled(index); q5 = q5.shuffled(index); q6 = q6.shuffled(index); q7 = q7.shuffled(index)
     }
 
     /// MixColumns as in AESBitslicedRounds.swift (out_r = 2 (a_0 + a_1) + a_1 +
-    /// (a_2 + a_3)), with rows as 32-bit lanes.
+    /// (a_2 + a_3)), with the next row and the row after it fetched by the
+    /// round's shuffles.
     @inlinable @inline(__always)
-    mutating func byteMixColumns() {
-        let r0 = q0.lanesRotatedByOne(), r1 = q1.lanesRotatedByOne(), r2 = q2.lanesRotatedByOne(), r3 = q3.lanesRotatedByOne()
-        let r4 = q4.lanesRotatedByOne(), r5 = q5.lanesRotatedByOne(), r6 = q6.lanesRotatedByOne(), r7 = q7.lanesRotatedByOne()
+    mutating func byteMixColumns(nextRow: W, rowAfterNext: W) {
+        let r0 = q0.shuffled(nextRow), r1 = q1.shuffled(nextRow), r2 = q2.shuffled(nextRow), r3 = q3.shuffled(nextRow)
+        let r4 = q4.shuffled(nextRow), r5 = q5.shuffled(nextRow), r6 = q6.shuffled(nextRow), r7 = q7.shuffled(nextRow)
         let t = AESPlanes(q0 ^ r0, q1 ^ r1, q2 ^ r2, q3 ^ r3, q4 ^ r4, q5 ^ r5, q6 ^ r6, q7 ^ r7)
         let d = t.timesTwo()
-        q0 = d.q0 ^ r0 ^ t.q0.lanesRotatedByTwo(); q1 = d.q1 ^ r1 ^ t.q1.lanesRotatedByTwo()
-        q2 = d.q2 ^ r2 ^ t.q2.lanesRotatedByTwo(); q3 = d.q3 ^ r3 ^ t.q3.lanesRotatedByTwo()
-        q4 = d.q4 ^ r4 ^ t.q4.lanesRotatedByTwo(); q5 = d.q5 ^ r5 ^ t.q5.lanesRotatedByTwo()
-        q6 = d.q6 ^ r6 ^ t.q6.lanesRotatedByTwo(); q7 = d.q7 ^ r7 ^ t.q7.lanesRotatedByTwo()
+        q0 = d.q0 ^ r0 ^ t.q0.shuffled(rowAfterNext); q1 = d.q1 ^ r1 ^ t.q1.shuffled(rowAfterNext)
+        q2 = d.q2 ^ r2 ^ t.q2.shuffled(rowAfterNext); q3 = d.q3 ^ r3 ^ t.q3.shuffled(rowAfterNext)
+        q4 = d.q4 ^ r4 ^ t.q4.shuffled(rowAfterNext); q5 = d.q5 ^ r5 ^ t.q5.shuffled(rowAfterNext)
+        q6 = d.q6 ^ r6 ^ t.q6.shuffled(rowAfterNext); q7 = d.q7 ^ r7 ^ t.q7.shuffled(rowAfterNext)
     }
 
     /// XORs the 8 planes of one round key at `k` (128 bytes, 16-byte aligned).
@@ -125,13 +134,20 @@ extension AESPlanes where W: AESBytePlaneWord {
 public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRawPointer, nonce: UInt64,
                                                   firstBlock: UInt64, buffer: UnsafeMutableRawPointer, passes: Int) {
     let n = nonce.byteSwapped
-    withUnsafeTemporaryAllocation(of: (UInt64, UInt64).self, capacity: 9) { scratch in
+    // The scratch in 16-byte slots: 0...7 the counter blocks, then the
+    // transpose, the final transpose, nextRow[4] and rowAfterNext[4].
+    withUnsafeTemporaryAllocation(of: SIMD2<UInt64>.self, capacity: 8 + 2 + 8) { scratch in
         let words = UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
-        // The shuffle indices in the scratch's last slot, loaded as words.
-        words.storeBytes(of: AESByteslicedIndex.transpose, toByteOffset: 128, as: (UInt64, UInt64).self)
-        let transpose = W(bytes: words + 128)
-        words.storeBytes(of: AESByteslicedIndex.shiftRows, toByteOffset: 128, as: (UInt64, UInt64).self)
-        let shiftRows = W(bytes: words + 128)
+        @inline(__always) func put(_ value: (UInt64, UInt64), _ slot: Int) {
+            words.storeBytes(of: value, toByteOffset: 16 &* slot, as: (UInt64, UInt64).self)
+        }
+        put(AESByteslicedIndex.transpose, 8)
+        put(AESByteslicedIndex.finalTranspose, 9)
+        for j in 0..<4 {
+            put(AESByteslicedIndex.nextRow[j], 10 &+ j)
+            put(AESByteslicedIndex.rowAfterNext[j], 14 &+ j)
+        }
+        let transpose = W(alignedBytes: words + 16 &* 8), finalTranspose = W(alignedBytes: words + 16 &* 9)
         var block = firstBlock
         var p = buffer
         for _ in 0..<passes {
@@ -139,22 +155,25 @@ public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRa
                 words.storeBytes(of: n, toByteOffset: 16 &* k, as: UInt64.self)
                 words.storeBytes(of: (block &+ UInt64(truncatingIfNeeded: k)).byteSwapped, toByteOffset: 16 &* k &+ 8, as: UInt64.self)
             }
-            var s = AESPlanes(W(bytes: words), W(bytes: words + 16), W(bytes: words + 32), W(bytes: words + 48),
-                              W(bytes: words + 64), W(bytes: words + 80), W(bytes: words + 96), W(bytes: words + 112))
-            s.transposeByteLayout(transpose)
+            var s = AESPlanes(W(alignedBytes: words), W(alignedBytes: words + 16), W(alignedBytes: words + 32),
+                              W(alignedBytes: words + 48), W(alignedBytes: words + 64), W(alignedBytes: words + 80),
+                              W(alignedBytes: words + 96), W(alignedBytes: words + 112))
+            s.shuffleBytes(transpose)
+            s.transposeBitsInByteLanes()
             s.addBytePlaneKey(roundKeys)
             var key = roundKeys + 128
-            for _ in 1..<14 {
+            for round in 1..<14 {
+                let j = round & 3
                 s.substituteWithoutAffineConstant()
-                s.byteShiftRows(shiftRows)
-                s.byteMixColumns()
+                s.byteMixColumns(nextRow: W(alignedBytes: words + 16 &* (10 &+ j)),
+                                 rowAfterNext: W(alignedBytes: words + 16 &* (14 &+ j)))
                 s.addBytePlaneKey(key)
                 key += 128
             }
             s.substituteWithoutAffineConstant()
-            s.byteShiftRows(shiftRows)
             s.addBytePlaneKey(key)
-            s.transposeByteLayout(transpose)
+            s.shuffleBytes(finalTranspose)
+            s.transposeBitsInByteLanes()
             // Plane k now holds keystream block k.
             @inline(__always) func xorBlock(_ k: Int, _ keystream: W) {
                 (W(bytes: p + 16 &* k) ^ keystream).store(to: p + 16 &* k)
@@ -164,6 +183,6 @@ public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRa
             block &+= 8
             p += 128
         }
-        kernelSecureZero(words, 144)
+        kernelSecureZero(words, 16 &* 18)
     }
 }
