@@ -12,12 +12,11 @@ import PackageDescription
 // (pure portable Swift); see DESIGN.md.
 let portableOnly = Context.environment["SPIPED_PORTABLE"] == "1"
 #if arch(x86_64)
-// The portable SHA-256 (SpipedCryptoKernels/SHA256Portable.swift) needs every
-// general register: SwiftPM passes -fno-omit-frame-pointer on Linux, which
-// reserves RBP; this clang -cc1 option frees it wherever it appears (2.4%
-// there, measured in-process). Not on the AVX2 module: its single-message
-// rounds gained only when the compiler happened to inline their closures, and
-// its 16-block bitsliced AES lost a third.
+// The scalar SHA-256 rounds (SpipedCryptoKernels/SHA256Portable.swift, the
+// SpipedCryptoHWAVX2SHA256 module) need every general register: SwiftPM passes
+// -fno-omit-frame-pointer on Linux, which reserves RBP; this clang -cc1 option
+// frees it wherever it appears (2.4% and 3%, measured in-process). Not on the
+// AVX2 lanes module: its 16-block bitsliced AES lost a third.
 let noFramePointer: [String] = ["-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none"]
 let hwFlags: [String] = portableOnly ? [] : ["-Xcc", "-maes", "-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-mssse3", "-Xcc", "-mpclmul"]
 // The AVX-512 IFMA bignum kernel gets its own module and flags, so no AES/SHA code is ever compiled for AVX-512.
@@ -88,12 +87,15 @@ let package = Package(
         // AES-256-CTR on XMM registers with PSHUFB (vector permutes, byte-layout bitslicing), called only after CPU detection.
         .target(name: "SpipedCryptoHWSSSE3", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwSSSE3Flags)),
         .target(name: "SpipedCryptoHWAVX2", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX2Flags)),
+        // Single-message SHA-256 (RORX rounds, YMM schedule), apart from the lanes for its flags: no frame pointer.
+        .target(name: "SpipedCryptoHWAVX2SHA256", dependencies: ["SpipedCryptoKernels"],
+                swiftSettings: hardwareSettings(hwAVX2Flags.isEmpty ? [] : hwAVX2Flags + noFramePointer)),
         .target(name: "SpipedCryptoHWAVX512", dependencies: ["SpipedCryptoKernels"], swiftSettings: hardwareSettings(hwAVX512Flags)),
         // SHA-256, HMAC, PBKDF2, AES-256 (table, constant-time, dispatch), CTR,
         // 2048-bit modexp and group-14 Diffie-Hellman, randomness, wiping.
         .target(name: "SpipedCrypto", dependencies: ["SpipedCryptoHW", "SpipedCryptoHWBigNum", "SpipedCryptoKernels",
                                                      "SpipedCryptoHWSSE2", "SpipedCryptoHWSSSE3", "SpipedCryptoHWAVX2",
-                                                     "SpipedCryptoHWAVX512"]),
+                                                     "SpipedCryptoHWAVX2SHA256", "SpipedCryptoHWAVX512"]),
         // Sans-I/O spiped protocol: key file, handshake, packet framing.
         .target(name: "SpipedProtocol", dependencies: ["SpipedCrypto"]),
         // Sockets, addresses, epoll event loops, connections (Linux-only).

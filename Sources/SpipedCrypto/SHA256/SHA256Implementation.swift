@@ -1,6 +1,6 @@
 // Choosing the SHA-256 block function at run time: the CPU's SHA extensions
 // (SHA256Hardware) when present, else scalar rounds with RORX/ANDN and a
-// vector message schedule on AVX2 CPUs (SpipedCryptoHWAVX2), else the
+// vector message schedule on AVX2 CPUs (SpipedCryptoHWAVX2SHA256), else the
 // portable Swift code.
 //
 // Guarantees: the choice is per value and made at init; a request for an
@@ -8,7 +8,7 @@
 // crash. Every call hands the chosen block function all whole blocks at
 // once (one dispatch per update, not per block).
 
-import SpipedCryptoHWAVX2
+import SpipedCryptoHWAVX2SHA256
 
 extension SHA256 {
     /// The SHA-256 block functions this type can use.
@@ -16,7 +16,7 @@ extension SHA256 {
         /// The CPU's SHA extensions (x86 SHA-NI); constant-time.
         case hardware
         /// Scalar rounds with BMI1/BMI2 beside an XMM message schedule, on
-        /// CPUs with AVX2 (SpipedCryptoHWAVX2); constant-time.
+        /// CPUs with AVX2 (SpipedCryptoHWAVX2SHA256); constant-time.
         case avx2
         /// Portable Swift; constant-time.
         case portable
@@ -47,7 +47,7 @@ extension SHA256 {
             let words = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: UInt32.self)
             switch implementation {
             case .hardware: SHA256Hardware.compress(state: words, blocks: blocks, blockCount: blockCount)
-            case .avx2: AVX2Lanes.sha256Compress(state: words, blocks: blocks, blockCount: blockCount)
+            case .avx2: AVX2SHA256.sha256Compress(state: words, blocks: blocks, blockCount: blockCount)
             case .portable: compressPortable(state: words, blocks: blocks, blockCount: blockCount)
             }
         }

@@ -29,6 +29,7 @@ import SpipedCryptoHW
 import SpipedCryptoHWBigNum
 import SpipedCryptoHWSSSE3
 import SpipedCryptoHWAVX2
+import SpipedCryptoHWAVX2SHA256
 import SpipedCryptoHWAVX512
 
 /// CPU features the backends can use (or that SPIPED_DISABLE hides).
@@ -53,7 +54,7 @@ package struct CPUFeatureSet: OptionSet, Sendable, Hashable, CustomStringConvert
         if HardwareFeatures.ssse3 && SSSE3Lanes.isCompiledIn { set.insert(.ssse3) }
         if AESNI.isSupported { set.insert(.aesni) }
         if SHANI.isSupported { set.insert(.shani) }
-        if HardwareFeatures.avx2 && AVX2Lanes.isCompiledIn { set.insert(.avx2) }
+        if HardwareFeatures.avx2 && AVX2Lanes.isCompiledIn && AVX2SHA256.isCompiledIn { set.insert(.avx2) }
         if HardwareFeatures.avx512 && AVX512Lanes.isCompiledIn { set.insert(.avx512) }
         if IFMAMontgomery.isSupported { set.insert(.ifma) }
         return set

@@ -13,7 +13,12 @@
 // constant-time: straight-line rounds with no branch, loop bound or memory
 // index that depends on the data (only on `blockCount`, which is public).
 // A raw kernel with no policy: call it only when the CPU has AVX2, BMI1 and
-// BMI2 (SpipedCrypto's CryptoBackends) and `AVX2Lanes.isCompiledIn` is true.
+// BMI2 (SpipedCrypto's CryptoBackends) and `AVX2SHA256.isCompiledIn` is true.
+//
+// Its own module, apart from the AVX2 lanes, for its flags: it is compiled
+// without a frame pointer (Package.swift), so the rounds have RBP as a 15th
+// general register, which took 3% here and cost the AVX2 module's bitsliced
+// AES a third.
 #if arch(x86_64) && !SPIPED_NO_INTRINSICS
 internal import _Builtin_intrinsics.intel
 import SpipedCryptoKernels
@@ -127,7 +132,13 @@ private struct Schedule {
     #endif
 }
 
-extension AVX2Lanes {
+/// SHA-256 of one message with AVX2 and BMI2: scalar RORX rounds beside a
+/// YMM message schedule.
+public enum AVX2SHA256 {
+    /// Whether this build compiled the module for AVX2 and BMI2 (false with
+    /// SPIPED_PORTABLE=1 and off x86_64).
+    public static let isCompiledIn = true
+
     /// Compresses `blockCount` 64-byte blocks at `blocks` into `state` (H0...H7).
     ///
     /// Blocks go in pairs: while the first block's rounds run, both blocks'
@@ -212,9 +223,11 @@ extension AVX2Lanes {
     }
 }
 #else
-extension AVX2Lanes {
+public enum AVX2SHA256 {
+    public static let isCompiledIn = false
+
     public static func sha256Compress(state: UnsafeMutablePointer<UInt32>, blocks: UnsafeRawPointer, blockCount: Int) {
-        preconditionFailure("the AVX2 kernels are not compiled into this build")
+        preconditionFailure("the AVX2 SHA-256 kernel is not compiled into this build")
     }
 }
 #endif
