@@ -78,7 +78,8 @@ let package = Package(
         .target(name: "SpipedCryptoHW", swiftSettings: hardwareSettings(hwFlags)),
         // AVX-512 IFMA radix-2^52 Montgomery kernel (2048-bit modexp), called only after CPU/OS detection.
         .target(name: "SpipedCryptoHWBigNum", dependencies: ["SpipedCryptoHW"], swiftSettings: hardwareSettings(hwBigNumFlags)),
-        // Generic kernels over the lane type (SHA-256 rounds), @inlinable: compiled by each module that instantiates them.
+        // Generic kernels over the lane type (SHA-256 rounds), @inlinable: compiled by each module that instantiates them;
+        // and the portable SHA-256 instance, compiled here without a frame pointer.
         .target(name: "SpipedCryptoKernels", swiftSettings: noFramePointer.isEmpty ? [] : [.unsafeFlags(noFramePointer)]),
         // Multi-buffer HMAC-SHA256: 8 lanes (AVX2), 16 lanes (AVX-512F), called only after CPU/OS detection.
         // The same kernels on the baseline vector unit (SSE2 intrinsics on x86_64, no extra flags; SIMD types elsewhere).
