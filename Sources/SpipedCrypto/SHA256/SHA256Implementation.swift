@@ -15,7 +15,7 @@ extension SHA256 {
     public enum Implementation: CaseIterable, Sendable {
         /// The CPU's SHA extensions (x86 SHA-NI); constant-time.
         case hardware
-        /// Scalar rounds with BMI1/BMI2 beside an XMM message schedule, on
+        /// Scalar rounds with BMI1/BMI2 beside a YMM message schedule, on
         /// CPUs with AVX2 (SpipedCryptoHWAVX2SHA256); constant-time.
         case avx2
         /// Portable Swift; constant-time.
