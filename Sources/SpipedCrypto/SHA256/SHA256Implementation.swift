@@ -1,7 +1,7 @@
 // Choosing the SHA-256 block function at run time: the CPU's SHA extensions
 // (SHA256Hardware) when present, else scalar rounds with RORX/ANDN and a
 // vector message schedule on AVX2 CPUs (SpipedCryptoHWAVX2SHA256), else the
-// portable Swift code.
+// portable Swift code (SpipedCryptoKernels/SHA256Portable.swift).
 //
 // Guarantees: the choice is per value and made at init; a request for an
 // implementation this machine cannot run yields the portable one, never a
@@ -9,6 +9,7 @@
 // once (one dispatch per update, not per block).
 
 import SpipedCryptoHWAVX2SHA256
+import SpipedCryptoKernels
 
 extension SHA256 {
     /// The SHA-256 block functions this type can use.
@@ -48,7 +49,7 @@ extension SHA256 {
             switch implementation {
             case .hardware: SHA256Hardware.compress(state: words, blocks: blocks, blockCount: blockCount)
             case .avx2: AVX2SHA256.sha256Compress(state: words, blocks: blocks, blockCount: blockCount)
-            case .portable: compressPortable(state: words, blocks: blocks, blockCount: blockCount)
+            case .portable: sha256CompressPortable(state: words, blocks: blocks, blockCount: blockCount)
             }
         }
     }
