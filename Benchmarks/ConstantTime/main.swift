@@ -45,6 +45,10 @@ let catalog: [Entry] = [
         try MACCompareTarget(kind: .earlyExit, fixedClass: .lastByteDiffers, batch: 8, chunkSize: $0) },
     entry("sha256", 2_000_000, chunk: 10_000, "SHA256 of a 128-byte message, selected implementation (\(SHA256.preferredImplementation))") {
         try SHA256Target(chunkSize: $0) },
+    entry("packet-macs", 1_000_000, chunk: 1_000, "HMACSHA256.authenticationCodes, one batch of packets (\(HMACSHA256.preferredLanes.backendName))") {
+        try PacketMACsTarget(fixedPacketsToo: false, chunkSize: $0) },
+    entry("packet-macs-data", 1_000_000, chunk: 1_000, "INFO: packet-macs, fixed class = one batch of packets too (public data)") {
+        try PacketMACsTarget(fixedPacketsToo: true, chunkSize: $0) },
     entry("aes-ct", 10_000_000, chunk: 10_000, "AES256ConstantTime.encryptBlock (bitsliced)") {
         try AESTarget(name: "aes-ct", expectation: .noLeak, evict: false, chunkSize: $0) { AES256ConstantTime(key: $0) } },
     entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (the kernel CryptoBackends chose)") {
@@ -66,7 +70,7 @@ let catalog: [Entry] = [
         try ModExpTarget(path: .modularExponentiation(.avx512IFMA), fixed: fixedExponent, randomModulus: randomModulus, chunkSize: $0) },
 ]
 /// Run when no target is named (modexp-ifma is the engine `dh` already uses here).
-let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "aes-ct", "aes-ct-ctr", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
+let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "packet-macs", "packet-macs-data", "aes-ct", "aes-ct-ctr", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
 
 @MainActor
 func usage() -> Never {

@@ -28,7 +28,7 @@ public enum AVX512Lanes {
     @inline(never)
     public static func hmacSHA256(_ job: SHA256LaneJob) {
         #if arch(x86_64) && !SPIPED_NO_INTRINSICS
-        sha256HMACLanes(SIMD16<UInt32>.self, job)
+        sha256HMACLanes(ZMMWords.self, job)
         #else
         preconditionFailure("the AVX-512 kernels are not compiled into this build")
         #endif
