@@ -1,7 +1,8 @@
 // Sixteen HMAC-SHA256 computations at once in the 32-bit lanes of AVX-512 ZMM
 // registers, and bitsliced AES-256-CTR 32 blocks per pass: SpipedCryptoKernels'
-// generic code instantiated for SIMD16<UInt32> (which LLVM vectorizes cleanly
-// here) and the ZMM plane words of AVX512Words.swift, in this module, which
+// generic code instantiated for the ZMM words of AVX512Words.swift
+// (SIMD16<UInt32>, which LLVM vectorizes cleanly here, with row loads) and
+// its ZMM plane words, in this module, which
 // alone is compiled with -mavx512f
 // (rotations are single VPROLD instructions, three-input XORs VPTERNLOGD).
 //

@@ -2,7 +2,8 @@
 // constants of section 4.2.2) written once over the word type: `UInt32` for
 // one message, or a vector of 4, 8 or 16 words, one per independent message
 // (multi-buffer hashing): SpipedCryptoHWSSE2/AVX2's intrinsic words on
-// x86_64, Swift's SIMD4<UInt32> elsewhere and SIMD16<UInt32> for AVX-512.
+// x86_64, Swift's SIMD4<UInt32> elsewhere, and SIMD16<UInt32> inside
+// SpipedCryptoHWAVX512's word type for AVX-512.
 //
 // Why a module of its own: everything here is `@inlinable`, so each module
 // that instantiates a word type compiles these rounds with its own compiler
@@ -98,7 +99,7 @@ extension UInt32: SHA256Word {
 }
 
 /// Swift's SIMD types as lane words: the portable wide form (aarch64, builds
-/// without intrinsics, and AVX-512, where LLVM vectorizes them cleanly).
+/// without intrinsics).
 extension SIMD where Scalar == UInt32 {
     @inlinable public static var laneCount: Int { scalarCount }
     @inlinable @inline(__always) public init(gathering word: (_ lane: Int) -> UInt32) {
@@ -113,9 +114,6 @@ extension SIMD4: SHA256Word where Scalar == UInt32 {
     @inlinable @inline(__always) public static func bigSigma1(_ x: Self) -> Self { shiftedBigSigma1(x) }
     @inlinable @inline(__always) public static func smallSigma0(_ x: Self) -> Self { shiftedSmallSigma0(x) }
     @inlinable @inline(__always) public static func smallSigma1(_ x: Self) -> Self { shiftedSmallSigma1(x) }
-}
-extension SIMD16: SHA256Word where Scalar == UInt32 {
-    @inlinable @inline(__always) public init(broadcast value: UInt32) { self.init(repeating: value) }
 }
 
 /// The eight chaining words H0...H7 (of one message, or of N in lanes).

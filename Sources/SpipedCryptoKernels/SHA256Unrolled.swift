@@ -3,11 +3,10 @@
 // 4.2.2; the table in SHA256Rounds.swift is the reference) and each message
 // schedule word computed just before the round that first uses it. Why, for
 // one message in general-purpose registers: the looped form addresses K
-// through a pointer it reloads from the stack every round and computes 16
-// schedule words in a burst; here each constant is an immediate operand and
-// the schedule work sits between the rounds. Only the scalar portable code
-// uses it: for the AVX2 lanes' body blocks it measured slower than the
-// looped form (likely the code size: the kernel nearly doubled).
+// through a pointer it reloads from the stack every round; here each
+// constant is an immediate operand. Only the scalar portable code uses it:
+// for the AVX2 lanes' body blocks it measured slower than the looped form
+// (likely the code size: the kernel nearly doubled).
 //
 // Guarantees: the same result as `sha256Compress`; constant-time (straight
 // line, no data-dependent branch or index; only `blockCount` is a loop
