@@ -32,6 +32,8 @@ struct PacketMACsTarget: TimingTarget {
     private let count: Int
     private let fixedKey: [UInt8]
     private let fixedPackets: UnsafeMutableRawBufferPointer
+    /// A random class's packets before they are copied into its slot (`packet-macs-data`).
+    private let scratch: UnsafeMutableRawBufferPointer
     private var macs: [HMACSHA256]
     /// Slot i's packets: `count` bodies of `bodyBytes`, then `count` suffixes of `suffixBytes`.
     private let packets: UnsafeMutableRawPointer
@@ -50,6 +52,7 @@ struct PacketMACsTarget: TimingTarget {
         let slot = count * (Self.bodyBytes + Self.suffixBytes)
         fixedPackets = .allocate(byteCount: slot, alignment: 64)
         rng.fill(fixedPackets.baseAddress.unsafelyUnwrapped, count: slot)
+        scratch = .allocate(byteCount: slot, alignment: 64)
         macs = [HMACSHA256](repeating: HMACSHA256(key: fixedKey), count: chunkSize)
         packets = .allocate(byteCount: chunkSize * slot, alignment: 64)
         pointers = .allocate(capacity: 2 * count)
@@ -63,10 +66,14 @@ struct PacketMACsTarget: TimingTarget {
         for (i, isRandom) in randomClass.enumerated() {
             let slot = packets + i * slotBytes
             macs[i] = isRandom ? HMACSHA256(key: rng.bytes(32)) : fixedMAC
-            if isRandom || !fixedPacketsToo {
-                rng.fill(slot, count: slotBytes)
-            } else {
-                slot.copyMemory(from: fixedPackets.baseAddress.unsafelyUnwrapped, byteCount: slotBytes)
+            // Both classes write a slot the same way: fresh bytes, then (in
+            // `packet-macs-data`) the class's packets copied on top.
+            rng.fill(slot, count: slotBytes)
+            if fixedPacketsToo {
+                let source = isRandom ? UnsafeRawPointer(scratch.baseAddress.unsafelyUnwrapped)
+                                      : UnsafeRawPointer(fixedPackets.baseAddress.unsafelyUnwrapped)
+                if isRandom { rng.fill(scratch.baseAddress.unsafelyUnwrapped, count: slotBytes) }
+                slot.copyMemory(from: source, byteCount: slotBytes)
             }
         }
     }
