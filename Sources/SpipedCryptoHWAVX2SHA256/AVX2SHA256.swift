@@ -22,13 +22,6 @@
 #if arch(x86_64) && !SPIPED_NO_INTRINSICS
 internal import _Builtin_intrinsics.intel
 import SpipedCryptoKernels
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 
 private typealias YMM = SIMD4<Int64>                // __m256i
 
@@ -121,17 +114,6 @@ private struct Schedule {
     }
 }
 
-/// Zeroes `count` bytes at `p` in a call the compiler cannot see through.
-@inline(__always) private func opaqueZero(_ p: UnsafeMutableRawPointer, _ count: Int) {
-    #if canImport(Glibc) || canImport(Musl)
-    explicit_bzero(p, count)
-    #elseif canImport(Darwin)
-    _ = memset_s(p, count, 0, count)
-    #else
-    p.initializeMemory(as: UInt8.self, repeating: 0, count: count)   // best effort
-    #endif
-}
-
 /// SHA-256 of one message with AVX2 and BMI2: scalar RORX rounds beside a
 /// YMM message schedule.
 public enum AVX2SHA256 {
@@ -152,14 +134,15 @@ public enum AVX2SHA256 {
         withUnsafeMutableBytes(of: &storage) { scheduleBytes in
         sha256RoundConstants.withUnsafeBufferPointer { constants in
             guard let k = constants.baseAddress else { return }
-            // The schedule's address goes to a C call first: the compiler must
-            // then keep it in memory, where each round reads its W + K with
-            // one memory operand; a schedule it can see whole would stay in
-            // registers, each word coming out with VPEXTRD (two micro-ops).
-            // The last call wipes the message words.
+            // The schedule's address goes to an opaque call first (the
+            // kernels' wipe, of zero bytes): the compiler must then keep it in
+            // memory, where each round reads its W + K with one memory
+            // operand; a schedule it can see whole would stay in registers,
+            // each word coming out with VPEXTRD (two micro-ops). The last
+            // call wipes the message words.
             let wk = scheduleBytes.baseAddress.unsafelyUnwrapped
-            opaqueZero(wk, 0)
-            defer { opaqueZero(wk, 512) }
+            kernelSecureZero(wk, 0)
+            defer { kernelSecureZero(wk, 512) }
             let kw = UnsafeRawPointer(k)
             // Big-endian words: reverse the bytes of each 32-bit lane.
             let byteSwap = _mm256_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3,
