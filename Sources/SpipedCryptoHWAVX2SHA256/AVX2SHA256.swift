@@ -36,7 +36,9 @@ private typealias YMM = SIMD4<Int64>                // __m256i
 /// Why this shape: LLVM keeps much of the statements' order, and written so
 /// (Σ1 and d's update before Σ0, Σ0 one round late) the kernel measured
 /// 2.7% faster than with one sum per variable (in-process A/B, Zen 4). The
-/// same late Σ0 written as sums was 1% slower, so the order is what helps.
+/// same late Σ0 written as sums was 1% slower, so the order is what helps,
+/// and reordering is not neutral: random orders of these statements ran
+/// 2-24% slower than this one (DESIGN.md).
 @inline(__always)
 private func round(_ a: inout UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
                    _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ wk: UInt32,
