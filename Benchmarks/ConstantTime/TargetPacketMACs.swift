@@ -70,9 +70,8 @@ struct PacketMACsTarget: TimingTarget {
             // `packet-macs-data`) the class's packets copied on top.
             rng.fill(slot, count: slotBytes)
             if fixedPacketsToo {
-                let source = isRandom ? UnsafeRawPointer(scratch.baseAddress.unsafelyUnwrapped)
-                                      : UnsafeRawPointer(fixedPackets.baseAddress.unsafelyUnwrapped)
-                if isRandom { rng.fill(scratch.baseAddress.unsafelyUnwrapped, count: slotBytes) }
+                let source = (isRandom ? scratch : fixedPackets).baseAddress.unsafelyUnwrapped
+                if isRandom { rng.fill(source, count: slotBytes) }
                 slot.copyMemory(from: source, byteCount: slotBytes)
             }
         }
