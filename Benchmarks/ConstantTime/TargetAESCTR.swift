@@ -9,14 +9,19 @@
 // so the first round's state is all zero, the same extreme input the
 // single-block target uses; random = random nonce and first block. Each
 // measurement XORs 512 bytes (32 blocks) of keystream into a buffer.
+// The packet variant (`aes-ct-packet`) XORs a spiped packet's 1028 bytes
+// from block 0 in both classes, as the packet layer does (the byte-layout
+// kernel's counter-table path): fixed nonce = key[0..<8], random nonce.
 import SpipedCrypto
 
 struct AESCTRTarget: TimingTarget {
-    let name = "aes-ct-ctr"
+    let packet: Bool
+    var name: String { packet ? "aes-ct-packet" : "aes-ct-ctr" }
     let expectation = Expectation.noLeak
     var classDescription: String {
-        "fixed = first counter block equal to key[0..<16] (round-1 state zero), random = random nonce and block; "
-            + "512 bytes per measurement; kernel: ct-\(cipher.kernel.backendName)"
+        (packet ? "fixed = nonce key[0..<8], random = random nonce; blocks 0...64, 1028 bytes per measurement; "
+            : "fixed = first counter block equal to key[0..<16] (round-1 state zero), random = random nonce and block; "
+            + "512 bytes per measurement; ") + "kernel: ct-\(cipher.kernel.backendName)"
     }
 
     private let cipher: AES256ConstantTime
@@ -25,22 +30,23 @@ struct AESCTRTarget: TimingTarget {
     private let buffer: UnsafeMutableRawBufferPointer
     private var rng: SplitMix64
 
-    init(chunkSize: Int) throws {
+    init(packet: Bool = false, chunkSize: Int) throws {
+        self.packet = packet
         rng = SplitMix64(seed: try freshSeed())
         let key = rng.bytes(32)
         cipher = AES256ConstantTime(key: key)
         fixedNonce = key[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-        fixedBlock = key[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        fixedBlock = packet ? 0 : key[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
         nonces = [UInt64](repeating: 0, count: chunkSize)
         blocks = nonces
-        buffer = .allocate(byteCount: 512, alignment: 64)
+        buffer = .allocate(byteCount: packet ? 1028 : 512, alignment: 64)
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
     mutating func prepare(randomClass: [Bool]) {
         for (i, isRandom) in randomClass.enumerated() {
             nonces[i] = isRandom ? rng.next() : fixedNonce
-            blocks[i] = isRandom ? rng.next() : fixedBlock
+            blocks[i] = isRandom && !packet ? rng.next() : fixedBlock
         }
     }
 

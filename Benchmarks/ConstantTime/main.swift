@@ -53,6 +53,8 @@ let catalog: [Entry] = [
         try AESTarget(name: "aes-ct", expectation: .noLeak, evict: false, chunkSize: $0) { AES256ConstantTime(key: $0) } },
     entry("aes-ct-ctr", 4_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, 512 bytes (the kernel CryptoBackends chose)") {
         try AESCTRTarget(chunkSize: $0) },
+    entry("aes-ct-packet", 2_000_000, chunk: 10_000, "AES256ConstantTime.xorKeystream, a 1028-byte packet from block 0") {
+        try AESCTRTarget(packet: true, chunkSize: $0) },
     entry("aes-hw", 20_000_000, chunk: 10_000, "AES256Hardware.encryptBlock (AES-NI)", available: AES256Hardware.isSupported) {
         try AESTarget(name: "aes-hw", expectation: .noLeak, evict: false, batch: 8, chunkSize: $0) { AES256Hardware(key: $0) } },
     entry("aes-table", 10_000_000, chunk: 10_000, "CONTROL: AES256Table.encryptBlock, tables warm in L1") {
@@ -70,7 +72,7 @@ let catalog: [Entry] = [
         try ModExpTarget(path: .modularExponentiation(.avx512IFMA), fixed: fixedExponent, randomModulus: randomModulus, chunkSize: $0) },
 ]
 /// Run when no target is named (modexp-ifma is the engine `dh` already uses here).
-let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "packet-macs", "packet-macs-data", "aes-ct", "aes-ct-ctr", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
+let defaultTargets = ["mac", "mac-equal", "mac-early-exit", "packet-macs", "packet-macs-data", "aes-ct", "aes-ct-ctr", "aes-ct-packet", "aes-hw", "aes-table", "aes-table-zero", "aes-table-evict", "dh", "modexp-portable"]
 
 @MainActor
 func usage() -> Never {

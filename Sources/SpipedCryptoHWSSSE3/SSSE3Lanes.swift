@@ -79,13 +79,25 @@ public enum SSSE3Lanes {
 
     /// Bitsliced AES-256-CTR over byte-layout planes, 8 blocks per pass:
     /// XORs `passes * 128` bytes of keystream into `buffer`; `roundKeys` from
-    /// `aesByteslicedPrepareRoundKeys`.
+    /// `aesByteslicedPrepareRoundKeys`, `counterTable` (optional) from
+    /// ``aesByteslicedPrepareCounterTable(roundKeys:into:)``.
     @inline(never)
-    public static func aesByteslicedCTR(roundKeys: UnsafeRawPointer, nonce: UInt64, firstBlock: UInt64,
-                                        buffer: UnsafeMutableRawPointer, passes: Int) {
+    public static func aesByteslicedCTR(roundKeys: UnsafeRawPointer, counterTable: UnsafeRawPointer?, nonce: UInt64,
+                                        firstBlock: UInt64, buffer: UnsafeMutableRawPointer, passes: Int) {
         #if arch(x86_64) && !SPIPED_NO_INTRINSICS
-        SpipedCryptoKernels.aesByteslicedCTR(XMMBytePlanes.self, roundKeys: roundKeys, nonce: nonce,
-                                             firstBlock: firstBlock, buffer: buffer, passes: passes)
+        SpipedCryptoKernels.aesByteslicedCTR(XMMBytePlanes.self, roundKeys: roundKeys, counterTable: counterTable,
+                                             nonce: nonce, firstBlock: firstBlock, buffer: buffer, passes: passes)
+        #else
+        preconditionFailure("the SSSE3 kernels are not compiled into this build")
+        #endif
+    }
+
+    /// The bitsliced kernel's counter table (`aesByteslicedCounterTableByteCount`
+    /// bytes at a 16-byte-aligned `table`) from its round keys.
+    @inline(never)
+    public static func aesByteslicedPrepareCounterTable(roundKeys: UnsafeRawPointer, into table: UnsafeMutableRawPointer) {
+        #if arch(x86_64) && !SPIPED_NO_INTRINSICS
+        SpipedCryptoKernels.aesByteslicedPrepareCounterTable(XMMBytePlanes.self, roundKeys: roundKeys, into: table)
         #else
         preconditionFailure("the SSSE3 kernels are not compiled into this build")
         #endif

@@ -125,55 +125,104 @@ extension AESPlanes where W: AESBytePlaneWord {
         q4 = q4 ^ W(alignedBytes: k + 64); q5 = q5 ^ W(alignedBytes: k + 80)
         q6 = q6 ^ W(alignedBytes: k + 96); q7 = q7 ^ W(alignedBytes: k + 112)
     }
+
+    /// Rounds 1...14 from round 1's MixColumns on (round 1's S-box already
+    /// applied), then the output transpose: plane k ends holding keystream
+    /// block k. `roundKeys` as for ``aesByteslicedCTR(_:roundKeys:counterTable:nonce:firstBlock:buffer:passes:)``,
+    /// `words` its scratch with the shuffle indices in slots 9...17.
+    @inlinable @inline(__always)
+    mutating func byteRoundsAfterFirstSubstitution(_ roundKeys: UnsafeRawPointer, _ words: UnsafeRawPointer) {
+        @inline(__always) func mixColumns(_ round: Int) {
+            byteMixColumns(nextRow: W(alignedBytes: words + 16 &* (10 &+ round & 3)),
+                           rowAfterNext: W(alignedBytes: words + 16 &* (14 &+ round & 3)))
+        }
+        mixColumns(1)
+        addBytePlaneKey(roundKeys + 128)
+        var key = roundKeys + 256
+        for round in 2..<14 {
+            substituteWithoutAffineConstant()
+            mixColumns(round)
+            addBytePlaneKey(key)
+            key += 128
+        }
+        substituteWithoutAffineConstant()
+        addBytePlaneKey(key)
+        shuffleBytes(W(alignedBytes: words + 16 &* 9))
+        transposeBitsInByteLanes()
+    }
 }
 
 /// XORs `passes * 128` bytes of the spiped CTR keystream into `buffer`, for
 /// counter blocks from `firstBlock` (block i is be64(nonce) || be64(firstBlock + i)),
-/// with round keys from ``aesByteslicedPrepareRoundKeys(_:into:)`` at a 16-byte-aligned `roundKeys`.
+/// with round keys from ``aesByteslicedPrepareRoundKeys(_:into:)`` at a
+/// 16-byte-aligned `roundKeys`.
+///
+/// With a `counterTable` from ``aesByteslicedPrepareCounterTable(_:roundKeys:into:)``
+/// and whole passes inside blocks 0...63 (a spiped packet's), round 1's
+/// S-box runs once per call instead of once per pass: those counter blocks
+/// differ only in byte 15, so the state after that S-box is block 0's
+/// everywhere else, computed once, and the table's entry for byte 15. Which
+/// path runs depends only on the public counter.
 @inlinable @inline(__always)
-public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRawPointer, nonce: UInt64,
-                                                  firstBlock: UInt64, buffer: UnsafeMutableRawPointer, passes: Int) {
+public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRawPointer, counterTable: UnsafeRawPointer?,
+                                                  nonce: UInt64, firstBlock: UInt64, buffer: UnsafeMutableRawPointer, passes: Int) {
     let n = nonce.byteSwapped
+    let cached = counterTable != nil && firstBlock & 7 == 0 && firstBlock <= 64 && UInt64(passes) <= (64 &- firstBlock) / 8
     // The scratch in 16-byte slots: 0...7 the counter blocks, then the
-    // transpose, the final transpose, nextRow[4] and rowAfterNext[4].
-    withUnsafeTemporaryAllocation(of: SIMD2<UInt64>.self, capacity: 8 + 2 + 8) { scratch in
+    // transpose, the final transpose, nextRow[4] and rowAfterNext[4]; for
+    // the cached path 18...25 round 1's S-box output for block 0 with byte
+    // 15 cleared, 26 the table shuffle, 27 the mask clearing byte 15.
+    withUnsafeTemporaryAllocation(of: SIMD2<UInt64>.self, capacity: 28) { scratch in
         let words = UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
         @inline(__always) func put(_ value: (UInt64, UInt64), _ slot: Int) {
             words.storeBytes(of: value, toByteOffset: 16 &* slot, as: (UInt64, UInt64).self)
         }
+        @inline(__always) func slot(_ k: Int) -> W { W(alignedBytes: words + 16 &* k) }
         put(AESByteslicedIndex.transpose, 8)
         put(AESByteslicedIndex.finalTranspose, 9)
         for j in 0..<4 {
             put(AESByteslicedIndex.nextRow[j], 10 &+ j)
             put(AESByteslicedIndex.rowAfterNext[j], 14 &+ j)
         }
-        let transpose = W(alignedBytes: words + 16 &* 8), finalTranspose = W(alignedBytes: words + 16 &* 9)
-        var block = firstBlock
-        var p = buffer
-        for _ in 0..<passes {
+        let transpose = slot(8)
+        // Counter blocks block...block + 7 through round 0 and round 1's S-box.
+        @inline(__always) func firstSubstitution(_ block: UInt64) -> AESPlanes<W> {
             for k in 0..<8 {
                 words.storeBytes(of: n, toByteOffset: 16 &* k, as: UInt64.self)
                 words.storeBytes(of: (block &+ UInt64(truncatingIfNeeded: k)).byteSwapped, toByteOffset: 16 &* k &+ 8, as: UInt64.self)
             }
-            var s = AESPlanes(W(alignedBytes: words), W(alignedBytes: words + 16), W(alignedBytes: words + 32),
-                              W(alignedBytes: words + 48), W(alignedBytes: words + 64), W(alignedBytes: words + 80),
-                              W(alignedBytes: words + 96), W(alignedBytes: words + 112))
+            var s = AESPlanes(slot(0), slot(1), slot(2), slot(3), slot(4), slot(5), slot(6), slot(7))
             s.shuffleBytes(transpose)
             s.transposeBitsInByteLanes()
             s.addBytePlaneKey(roundKeys)
-            var key = roundKeys + 128
-            for round in 1..<14 {
-                let j = round & 3
-                s.substituteWithoutAffineConstant()
-                s.byteMixColumns(nextRow: W(alignedBytes: words + 16 &* (10 &+ j)),
-                                 rowAfterNext: W(alignedBytes: words + 16 &* (14 &+ j)))
-                s.addBytePlaneKey(key)
-                key += 128
-            }
             s.substituteWithoutAffineConstant()
-            s.addBytePlaneKey(key)
-            s.shuffleBytes(finalTranspose)
-            s.transposeBitsInByteLanes()
+            return s
+        }
+        if cached {
+            put((UInt64.max, UInt64.max >> 8), 27)
+            let clear = slot(27)
+            let c = firstSubstitution(0)
+            (c.q0 & clear).store(to: words + 16 &* 18); (c.q1 & clear).store(to: words + 16 &* 19)
+            (c.q2 & clear).store(to: words + 16 &* 20); (c.q3 & clear).store(to: words + 16 &* 21)
+            (c.q4 & clear).store(to: words + 16 &* 22); (c.q5 & clear).store(to: words + 16 &* 23)
+            (c.q6 & clear).store(to: words + 16 &* 24); (c.q7 & clear).store(to: words + 16 &* 25)
+        }
+        var block = firstBlock
+        var p = buffer
+        for _ in 0..<passes {
+            var s: AESPlanes<W>
+            if cached, let table = counterTable {
+                // Byte 15 of every plane from table byte block / 8, the rest block 0's.
+                put((0x8080_8080_8080_8080, 0x0080_8080_8080_8080 | (block &>> 3) &<< 56), 26)
+                let pick = slot(26)
+                @inline(__always) func plane(_ i: Int) -> W {
+                    slot(18 &+ i) | W(alignedBytes: table + 16 &* i).shuffled(pick)
+                }
+                s = AESPlanes(plane(0), plane(1), plane(2), plane(3), plane(4), plane(5), plane(6), plane(7))
+            } else {
+                s = firstSubstitution(block)
+            }
+            s.byteRoundsAfterFirstSubstitution(roundKeys, words)
             // Plane k now holds keystream block k.
             @inline(__always) func xorBlock(_ k: Int, _ keystream: W) {
                 (W(bytes: p + 16 &* k) ^ keystream).store(to: p + 16 &* k)
@@ -183,6 +232,38 @@ public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRa
             block &+= 8
             p += 128
         }
-        kernelSecureZero(words, 16 &* 18)
+        kernelSecureZero(words, 16 &* 28)
+    }
+}
+
+/// Bytes of ``aesByteslicedPrepareCounterTable(_:roundKeys:into:)``'s table: 8 planes x 16 bytes.
+public let aesByteslicedCounterTableByteCount = 8 * 16
+
+/// Fills the counter table for ``aesByteslicedCTR(_:roundKeys:counterTable:nonce:firstBlock:buffer:passes:)``
+/// from its round keys: bit k of byte p < 8 of plane i is bit i of
+/// S(key byte 15 ^ (8 p + k)), the S-box without its affine constant, that
+/// is, round 1's S-box output at counter byte 15 for blocks 0...63. The
+/// table is as secret as the key. Constant time: one pass of the S-box
+/// circuit over planes built with fixed shuffles.
+@inlinable @inline(__always)
+public func aesByteslicedPrepareCounterTable<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRawPointer,
+                                                                  into table: UnsafeMutableRawPointer) {
+    withUnsafeTemporaryAllocation(of: SIMD2<UInt64>.self, capacity: 1) { scratch in
+        let index = UnsafeMutableRawPointer(scratch.baseAddress.unsafelyUnwrapped)
+        index.storeBytes(of: (0x0F0F_0F0F_0F0F_0F0F as UInt64, 0x0F0F_0F0F_0F0F_0F0F as UInt64), as: (UInt64, UInt64).self)
+        let byte15 = W(alignedBytes: index)
+        // Plane i of key byte 15 in every byte, XORed with plane i of the
+        // counter byte 8 p + k: bits 0...2 are k's (0xAA, 0xCC, 0xF0 in
+        // every byte), bits 3...5 are p's (whole bytes), bits 6 and 7 zero.
+        @inline(__always) func plane(_ i: Int, _ counter: UInt64) -> W {
+            W(alignedBytes: roundKeys + 16 &* i).shuffled(byte15) ^ W(broadcast: counter)
+        }
+        var s = AESPlanes(plane(0, 0xAAAA_AAAA_AAAA_AAAA), plane(1, 0xCCCC_CCCC_CCCC_CCCC), plane(2, 0xF0F0_F0F0_F0F0_F0F0),
+                          plane(3, 0xFF00_FF00_FF00_FF00), plane(4, 0xFFFF_0000_FFFF_0000), plane(5, 0xFFFF_FFFF_0000_0000),
+                          plane(6, 0), plane(7, 0))
+        s.substituteWithoutAffineConstant()
+        s.q0.store(to: table); s.q1.store(to: table + 16); s.q2.store(to: table + 32); s.q3.store(to: table + 48)
+        s.q4.store(to: table + 64); s.q5.store(to: table + 80); s.q6.store(to: table + 96); s.q7.store(to: table + 112)
+        kernelSecureZero(index, 16)
     }
 }

@@ -3,8 +3,8 @@
 // machine can run forced through AES256ConstantTime(key:kernel:) whatever
 // CryptoBackends chose: the CTR known-answer files, and agreement with the
 // table variant for every length 0...2100 (whole passes, the remainders, the
-// partial last block), counters that wrap mod 2^64 inside a pass, and
-// unaligned buffers.
+// partial last block), counters that wrap mod 2^64 inside a pass, a
+// packet's counters (blocks 0...64) from every start, and unaligned buffers.
 import SpipedTestSupport
 import Testing
 import SpipedCrypto
@@ -42,6 +42,28 @@ let availableCTRKernels = AES256ConstantTime.CTRKernel.allCases.filter(\.isAvail
             let expected = keystreamXor(table, nonce: nonce, firstBlock: start, data, misalign: 0)
             let actual = keystreamXor(wide, nonce: nonce, firstBlock: start, data, misalign: length % 13)
             #expect(actual == expected, "\(width), \(length) bytes from block \(start)")
+        }
+    }
+
+    @Test("Packet counters (every start 0...72, lengths to 1100) equal the table variant", arguments: availableCTRKernels)
+    func packetCounters(width: AES256ConstantTime.CTRKernel) {
+        // The byte-layout kernel's counter table covers whole passes inside
+        // blocks 0...63; these starts and lengths run it, run past it, and
+        // start off its 8-block grid.
+        var rng = SeededGenerator(seed: 0x9AC7 &+ UInt64(AES256ConstantTime.CTRKernel.allCases.firstIndex(of: width) ?? 0))
+        for _ in 0..<2 {
+            let key = rng.bytes(32)
+            let wide = AES256ConstantTime(key: key, kernel: width)
+            let table = AES256Table(key: key)
+            for start in UInt64(0)...72 {
+                for length in Array(stride(from: 0, through: 1100, by: 43)) + [128, 1024, 1028, 1040] {
+                    let nonce = rng.next()
+                    let data = rng.bytes(length)
+                    let expected = keystreamXor(table, nonce: nonce, firstBlock: start, data, misalign: 0)
+                    let actual = keystreamXor(wide, nonce: nonce, firstBlock: start, data, misalign: length % 5)
+                    #expect(actual == expected, "\(width), \(length) bytes from block \(start)")
+                }
+            }
         }
     }
 

@@ -42,6 +42,8 @@ package struct AES256ConstantTime: AES256BlockCipher {
 
     /// Where the byte-layout planes start in ``kernelKeys`` (16-byte aligned).
     private static let bytePlaneKeyOffset = 256
+    /// Where that kernel's counter table starts, after its planes.
+    private static let counterTableOffset = bytePlaneKeyOffset + aesByteslicedRoundKeyByteCount
 
     /// The kernel `xorKeystream` uses.
     package let kernel: CTRKernel
@@ -61,10 +63,14 @@ package struct AES256ConstantTime: AES256BlockCipher {
         // The byte-layout bitsliced kernel leaves its last 1...7 blocks to the vector-permute one.
         let bytePlanes = self.kernel == .bitslicedSSSE3
         kernelKeys = self.kernel.isVectorPermute ? SecretBuffer(byteCount: 240)
-            : bytePlanes ? SecretBuffer(byteCount: AES256ConstantTime.bytePlaneKeyOffset + aesByteslicedRoundKeyByteCount) : nil
+            : bytePlanes ? SecretBuffer(byteCount: AES256ConstantTime.counterTableOffset + aesByteslicedCounterTableByteCount) : nil
         AES256ConstantTime.expandKey(key, into: keys.bytes.assumingMemoryBound(to: UInt64.self),
                                      vectorPermuteKeys: kernelKeys?.bytes,
                                      bytePlaneKeys: bytePlanes ? kernelKeys.map { $0.bytes + AES256ConstantTime.bytePlaneKeyOffset } : nil)
+        if bytePlanes, let k = kernelKeys?.bytes {
+            SSSE3Lanes.aesByteslicedPrepareCounterTable(roundKeys: k + AES256ConstantTime.bytePlaneKeyOffset,
+                                                        into: k + AES256ConstantTime.counterTableOffset)
+        }
     }
 
     private var roundKeys: UnsafePointer<UInt64> {
@@ -115,8 +121,9 @@ package struct AES256ConstantTime: AES256BlockCipher {
             let blocks = count / 16
             var done = 0
             if kernel == .bitslicedSSSE3, blocks >= 8 {
-                SSSE3Lanes.aesByteslicedCTR(roundKeys: vk + AES256ConstantTime.bytePlaneKeyOffset, nonce: nonce, firstBlock: block,
-                                            buffer: base, passes: blocks / 8)
+                SSSE3Lanes.aesByteslicedCTR(roundKeys: vk + AES256ConstantTime.bytePlaneKeyOffset,
+                                            counterTable: vk + AES256ConstantTime.counterTableOffset, nonce: nonce,
+                                            firstBlock: block, buffer: base, passes: blocks / 8)
                 done = blocks / 8 * 8
             }
             if blocks > done { vectorPermute(base + done * 16, block &+ UInt64(done), blocks - done) }
