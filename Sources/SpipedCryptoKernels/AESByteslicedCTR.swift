@@ -20,12 +20,19 @@
 // the last permutation is undone by the final transpose's shuffle: 8 byte
 // shuffles fewer per round.
 //
+// Counter table: a spiped packet's counter blocks 0...63 differ only in byte
+// 15, so the state after round 1's S-box is block 0's except at that byte.
+// A per-key table holds the S-box output for byte 15 of every such counter,
+// and a pass inside that range starts from block 0's planes and one shuffle
+// of the table per plane, skipping the input transpose, round 0 and one S-box.
+//
 // Guarantees: constant time. Everything is straight-line XOR/AND/NOT, fixed
 // shifts and shuffles with constant indices; round keys and shuffle indices
 // are read at addresses fixed by the round number; loop counts depend only
-// on `passes`. No allocation.
-// Keystream reaches memory only in `buffer`; the stack scratch (counter
-// blocks and shuffle indices) is zeroed before returning.
+// on `passes`; which path runs depends only on the counter, which is public.
+// No allocation. Keystream reaches memory only in `buffer`; the stack
+// scratch (counter blocks, block 0's round-1 planes, shuffle indices) is
+// zeroed before returning. The counter table is as secret as the key.
 
 /// A 128-bit plane word with the byte shuffle the byte-layout rounds need,
 /// beside the Boolean operations of ``AESPlaneWord`` (whose shifts and masks
@@ -167,7 +174,7 @@ extension AESPlanes where W: AESBytePlaneWord {
 public func aesByteslicedCTR<W: AESBytePlaneWord>(_: W.Type, roundKeys: UnsafeRawPointer, counterTable: UnsafeRawPointer?,
                                                   nonce: UInt64, firstBlock: UInt64, buffer: UnsafeMutableRawPointer, passes: Int) {
     let n = nonce.byteSwapped
-    let cached = counterTable != nil && firstBlock & 7 == 0 && firstBlock <= 64 && UInt64(passes) <= (64 &- firstBlock) / 8
+    let cached = counterTable != nil && firstBlock & 7 == 0 && firstBlock <= 64 && passes <= Int(truncatingIfNeeded: (64 &- firstBlock) / 8)
     // The scratch in 16-byte slots: 0...7 the counter blocks, then the
     // transpose, the final transpose, nextRow[4] and rowAfterNext[4]; for
     // the cached path 18...25 round 1's S-box output for block 0 with byte
